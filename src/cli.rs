@@ -1,0 +1,89 @@
+//! Command-line arguments (clap derive types only; behaviour lives in `commands`).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::spec::model::Mode;
+
+/// Compile declarative Redis specs into deterministic Kubernetes manifests for GitOps.
+#[derive(Debug, Parser)]
+#[command(name = "redis-gitops", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Folder of Redis specs.
+    #[arg(long, global = true, default_value = "specs")]
+    pub specs: PathBuf,
+    /// Folder of rendered manifests.
+    #[arg(long, global = true, default_value = "output")]
+    pub output: PathBuf,
+    /// Folder of templates overriding the built-in ones (same file names as `templates/`).
+    #[arg(long, global = true)]
+    pub templates: Option<PathBuf>,
+    /// Colour diagnostics (NO_COLOR is honoured with auto).
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+    /// Print only errors.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Render every spec into the output folder.
+    Build,
+    /// Compare what would be rendered with the output folder; exit 1 when stale.
+    Check,
+    /// Parse and check every spec; report all errors.
+    Validate,
+    /// Print the JSON Schema of the spec format.
+    Schema,
+    /// Write a commented starter spec.
+    Init(InitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Name of the deployment (metadata.name).
+    pub name: String,
+    /// Topology.
+    #[arg(long, value_enum, default_value_t = InitMode::Standalone)]
+    pub mode: InitMode,
+    /// Namespace to write into the spec.
+    #[arg(long, default_value = "default-redis")]
+    pub namespace: String,
+    /// Where to write; default `<specs>/<name>.yaml`. `-` prints to stdout.
+    #[arg(long)]
+    pub file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InitMode {
+    Standalone,
+    Sentinel,
+    Cluster,
+}
+
+impl From<InitMode> for Mode {
+    fn from(m: InitMode) -> Mode {
+        match m {
+            InitMode::Standalone => Mode::Standalone,
+            InitMode::Sentinel => Mode::Sentinel,
+            InitMode::Cluster => Mode::Cluster,
+        }
+    }
+}

@@ -1,0 +1,227 @@
+//! The commands: each wires the pipeline stages together and reports.
+//!
+//! Exit codes follow the contract: 0 success, 1 "no" (stale output), 2 error.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+
+use crate::cli::{Cli, Color, Command, InitArgs};
+use crate::diag::{self, Diagnostic, Severity};
+use crate::output;
+use crate::render::{self, File, templates::Templates};
+use crate::source::Sources;
+use crate::spec::load;
+use crate::spec::model::Mode;
+use crate::spec::validate::{self, Redis};
+
+/// Runs the command; `Err` is an unexpected failure (exit 2).
+pub fn run(cli: &Cli) -> anyhow::Result<u8> {
+    let g = &cli.global;
+    let color = match g.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stderr().is_terminal()
+        }
+    };
+    let reporter = Reporter {
+        color,
+        quiet: g.quiet,
+    };
+    match &cli.command {
+        Command::Build => build(&g.specs, &g.output, g.templates.as_deref(), &reporter),
+        Command::Check => check(&g.specs, &g.output, g.templates.as_deref(), &reporter),
+        Command::Validate => {
+            let Some((_, specs)) = load_and_validate(&g.specs, &reporter) else {
+                return Ok(2);
+            };
+            reporter.say(&format!("{} spec(s) valid", specs.len()));
+            Ok(0)
+        }
+        Command::Schema => {
+            println!("{}", schema_json());
+            Ok(0)
+        }
+        Command::Init(args) => init(&g.specs, args, &reporter),
+    }
+}
+
+/// The JSON Schema of the spec format, generated from the serde types.
+pub fn schema_json() -> String {
+    let schema = schemars::schema_for!(crate::spec::model::Document);
+    serde_json::to_string_pretty(&schema).expect("schemas serialise")
+}
+
+struct Reporter {
+    color: bool,
+    quiet: bool,
+}
+
+impl Reporter {
+    fn say(&self, line: &str) {
+        if !self.quiet {
+            println!("{line}");
+        }
+    }
+
+    fn diagnostics(&self, sources: &Sources, diags: &mut [Diagnostic]) -> bool {
+        diag::sort(diags, sources);
+        let mut errors = 0;
+        for d in diags.iter() {
+            if d.severity == Severity::Error {
+                errors += 1;
+            } else if self.quiet {
+                continue;
+            }
+            eprint!("{}", d.render(sources, self.color));
+        }
+        if errors > 0 {
+            eprintln!("error: {errors} error(s); nothing was written");
+        }
+        errors > 0
+    }
+}
+
+/// Loads and validates; prints diagnostics; `None` when there were errors.
+fn load_and_validate(specs: &Path, reporter: &Reporter) -> Option<(Sources, Vec<Redis>)> {
+    let loaded = load::load_dir(specs);
+    let (valid, mut diags) = validate::validate_all(&loaded.specs, &loaded.sources);
+    let mut all = loaded.diagnostics;
+    all.append(&mut diags);
+    if reporter.diagnostics(&loaded.sources, &mut all) {
+        return None;
+    }
+    Some((loaded.sources, valid))
+}
+
+/// Loads, validates and renders in memory.
+pub fn compile(specs: &[Redis], templates: Option<&Path>) -> anyhow::Result<Vec<File>> {
+    let templates = Templates::load(templates)?;
+    Ok(render::render_all(specs, &templates)?)
+}
+
+fn build(
+    specs_dir: &Path,
+    out: &Path,
+    templates: Option<&Path>,
+    reporter: &Reporter,
+) -> anyhow::Result<u8> {
+    let Some((_, specs)) = load_and_validate(specs_dir, reporter) else {
+        return Ok(2);
+    };
+    let files = compile(&specs, templates)?;
+    let existing = output::read(out)?;
+    let changes = output::apply(out, &files, &existing)?;
+    reporter.say(&format!(
+        "{} deployment(s): {} written, {} unchanged, {} removed",
+        specs.len(),
+        changes.stale.len() + changes.missing.len(),
+        changes.unchanged,
+        changes.extra.len()
+    ));
+    Ok(0)
+}
+
+fn check(
+    specs_dir: &Path,
+    out: &Path,
+    templates: Option<&Path>,
+    reporter: &Reporter,
+) -> anyhow::Result<u8> {
+    let Some((_, specs)) = load_and_validate(specs_dir, reporter) else {
+        return Ok(2);
+    };
+    let files = compile(&specs, templates)?;
+    let existing = output::read(out)?;
+    output::check_ownership(&files, &existing)?;
+    let changes = output::compare(&files, &existing);
+    if changes.is_fresh() {
+        reporter.say(&format!(
+            "{} is fresh: {} file(s) of {} deployment(s)",
+            out.display(),
+            changes.unchanged,
+            specs.len()
+        ));
+        return Ok(0);
+    }
+    let show = |label: &str, paths: &[PathBuf]| {
+        for p in paths {
+            println!("{label:8} {}", out.join(p).display());
+        }
+    };
+    show("stale", &changes.stale);
+    show("missing", &changes.missing);
+    show("extra", &changes.extra);
+    println!(
+        "{} is stale: {} stale, {} missing, {} extra; run `redis-gitops build`",
+        out.display(),
+        changes.stale.len(),
+        changes.missing.len(),
+        changes.extra.len()
+    );
+    Ok(1)
+}
+
+fn init(specs_dir: &Path, args: &InitArgs, reporter: &Reporter) -> anyhow::Result<u8> {
+    if !validate::is_dns1035_label(&args.name) {
+        bail!(
+            "'{}' is not a valid name: use lower-case letters, digits and '-', starting with a letter",
+            args.name
+        );
+    }
+    if !validate::is_dns1123_label(&args.namespace) {
+        bail!("'{}' is not a valid namespace", args.namespace);
+    }
+    let text = starter(&args.name, &args.namespace, args.mode.into());
+    let path = args
+        .file
+        .clone()
+        .unwrap_or_else(|| specs_dir.join(format!("{}.yaml", args.name)));
+    if path == Path::new("-") {
+        print!("{text}");
+        return Ok(0);
+    }
+    if path.exists() {
+        bail!("'{}' already exists; not overwriting it", path.display());
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create '{}'", dir.display()))?;
+    }
+    std::fs::write(&path, text).with_context(|| format!("cannot write '{}'", path.display()))?;
+    reporter.say(&format!("wrote {}", path.display()));
+    Ok(0)
+}
+
+/// A commented starter spec that validates as written.
+pub fn starter(name: &str, namespace: &str, mode: Mode) -> String {
+    let topology = match mode {
+        Mode::Standalone => "  mode: standalone            # standalone | sentinel | cluster\n".to_owned(),
+        Mode::Sentinel => "  mode: sentinel              # standalone | sentinel | cluster\n  replicas: 3                 # Redis pods: 1 primary + 2 replicas\n  sentinel: {replicas: 3, quorum: 2}\n".to_owned(),
+        Mode::Cluster => "  mode: cluster               # standalone | sentinel | cluster\n  shards: 3                   # serving shards, at least 3\n  replicasPerShard: 1\n".to_owned(),
+    };
+    format!(
+        "# A Redis deployment for redis-gitops. Reference: `redis-gitops schema`, README.\n\
+apiVersion: redis-gitops/v1\n\
+kind: Redis\n\
+metadata:\n\
+\x20 name: {name}\n\
+\x20 namespace: {namespace}\n\
+spec:\n\
+{topology}\
+\x20 engine: redis               # redis | valkey\n\
+\x20 version: \"7.2.5\"             # tag of the official image\n\
+\x20 resources:                  # the memory limit is required; maxmemory is derived from it\n\
+\x20   requests: {{cpu: 500m, memory: 1Gi}}\n\
+\x20   limits: {{cpu: \"1\", memory: 1Gi}}\n\
+\x20 maxmemory: 75%              # of the memory limit, or a quantity such as 768Mi\n\
+\x20 maxmemoryPolicy: noeviction\n\
+\x20 storage: {{size: 5Gi}}        # omit for a cache without persistence\n\
+\x20 persistence: rdb            # rdb | aof | rdb+aof | none\n\
+\x20 # auth: {{secretName: {name}-auth, secretKey: password}}   # an existing Secret\n\
+\x20 # metrics: {{enabled: true, serviceMonitor: true, prometheusRule: true}}\n"
+    )
+}

@@ -1,0 +1,99 @@
+//! Prometheus Operator objects: a ServiceMonitor and a PrometheusRule with
+//! the alerts an on-call engineer needs for Redis.
+
+use serde_json::{Value, json};
+
+use super::services::METRICS_LABEL;
+use super::{Component, Object, Wave, meta_json, selector};
+use crate::spec::validate::{Redis, Topology};
+
+pub fn render(redis: &Redis) -> Vec<Object> {
+    let Some(metrics) = &redis.metrics else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    if metrics.service_monitor {
+        let mut select = selector(redis, Component::Deployment);
+        select.insert(METRICS_LABEL.into(), "true".into());
+        out.push(Object::custom(json!({
+            "apiVersion": "monitoring.coreos.com/v1",
+            "kind": "ServiceMonitor",
+            "metadata": meta_json(redis, &redis.name, Component::Deployment, Wave::Workload),
+            "spec": {
+                "selector": {"matchLabels": select},
+                "namespaceSelector": {"matchNames": [redis.namespace]},
+                "endpoints": [{"port": "metrics", "interval": "30s", "scrapeTimeout": "10s"}],
+            },
+        })));
+    }
+    if metrics.prometheus_rule {
+        out.push(Object::custom(json!({
+            "apiVersion": "monitoring.coreos.com/v1",
+            "kind": "PrometheusRule",
+            "metadata": meta_json(redis, &redis.name, Component::Deployment, Wave::Workload),
+            "spec": {"groups": [{"name": format!("{}.redis", redis.name), "rules": rules(redis)}]},
+        })));
+    }
+    out
+}
+
+fn alert(name: &str, expr: String, duration: &str, severity: &str, summary: &str) -> Value {
+    json!({
+        "alert": name,
+        "expr": expr,
+        "for": duration,
+        "labels": {"severity": severity},
+        "annotations": {"summary": summary, "description": format!("{summary} ({{{{ $labels.pod }}}})")},
+    })
+}
+
+fn rules(redis: &Redis) -> Vec<Value> {
+    let sel = format!(
+        "namespace=\"{}\",service=\"{}-metrics\"",
+        redis.namespace, redis.name
+    );
+    let mut rules = vec![
+        alert(
+            "RedisDown",
+            format!("redis_up{{{sel}}} == 0"),
+            "2m",
+            "critical",
+            "Redis does not answer its exporter",
+        ),
+        alert(
+            "RedisMemoryNearMaxmemory",
+            format!(
+                "redis_memory_used_bytes{{{sel}}} / redis_memory_max_bytes{{{sel}}} > 0.9 and redis_memory_max_bytes{{{sel}}} > 0"
+            ),
+            "5m",
+            "warning",
+            "Redis uses over 90% of maxmemory",
+        ),
+        alert(
+            "RedisRejectedConnections",
+            format!("increase(redis_rejected_connections_total{{{sel}}}[5m]) > 0"),
+            "0m",
+            "warning",
+            "Redis rejected client connections (maxclients reached)",
+        ),
+    ];
+    if !matches!(redis.topology, Topology::Standalone) {
+        rules.push(alert(
+            "RedisReplicationBroken",
+            format!("redis_master_link_up{{{sel}}} == 0"),
+            "2m",
+            "critical",
+            "A Redis replica lost its link to the primary",
+        ));
+    }
+    if matches!(redis.topology, Topology::Cluster { .. }) {
+        rules.push(alert(
+            "RedisClusterStateNotOk",
+            format!("redis_cluster_state{{{sel}}} == 0"),
+            "2m",
+            "critical",
+            "Redis Cluster state is not ok",
+        ));
+    }
+    rules
+}

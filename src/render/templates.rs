@@ -1,0 +1,94 @@
+//! The minijinja templates for configuration files and scripts.
+//!
+//! The sources in `templates/` are compiled into the binary; `--templates DIR`
+//! overrides any of them by file name (a missing file falls back to the
+//! built-in one), so a platform team can adapt a script without forking.
+
+use std::path::Path;
+
+use minijinja::{Environment, UndefinedBehavior};
+
+/// (file name, built-in source) of every template.
+pub const BUILTIN: &[(&str, &str)] = &[
+    (
+        "redis.conf.j2",
+        include_str!("../../templates/redis.conf.j2"),
+    ),
+    (
+        "sentinel.conf.j2",
+        include_str!("../../templates/sentinel.conf.j2"),
+    ),
+    ("common.sh.j2", include_str!("../../templates/common.sh.j2")),
+    (
+        "start-redis.sh.j2",
+        include_str!("../../templates/start-redis.sh.j2"),
+    ),
+    (
+        "start-sentinel.sh.j2",
+        include_str!("../../templates/start-sentinel.sh.j2"),
+    ),
+    ("probe.sh.j2", include_str!("../../templates/probe.sh.j2")),
+];
+
+/// The loaded template set.
+pub struct Templates {
+    env: Environment<'static>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    #[error("cannot read template '{path}': {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("template '{name}': {source:#}")]
+    Template {
+        name: String,
+        source: minijinja::Error,
+    },
+}
+
+impl Templates {
+    /// The built-in templates, with files from `overrides` taking their place.
+    pub fn load(overrides: Option<&Path>) -> Result<Templates, TemplateError> {
+        let mut env = Environment::new();
+        // A misspelt variable in an override is an error, not an empty string.
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_syntax(
+            minijinja::syntax::SyntaxConfig::builder()
+                .keep_trailing_newline(true)
+                .build()
+                .expect("the default delimiters are valid"),
+        );
+        for (name, builtin) in BUILTIN {
+            let source = match overrides.map(|d| d.join(name)) {
+                Some(path) if path.is_file() => {
+                    std::fs::read_to_string(&path).map_err(|source| TemplateError::Read {
+                        path: path.display().to_string(),
+                        source,
+                    })?
+                }
+                _ => (*builtin).to_owned(),
+            };
+            env.add_template_owned(*name, source)
+                .map_err(|source| TemplateError::Template {
+                    name: (*name).to_owned(),
+                    source,
+                })?;
+        }
+        Ok(Templates { env })
+    }
+
+    pub fn render(&self, name: &str, ctx: &impl serde::Serialize) -> Result<String, TemplateError> {
+        let wrap = |source| TemplateError::Template {
+            name: name.to_owned(),
+            source,
+        };
+        self.env
+            .get_template(name)
+            .map_err(wrap)?
+            .render(minijinja::value::Serde(ctx))
+            .map_err(wrap)
+    }
+}

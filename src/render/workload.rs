@@ -1,0 +1,557 @@
+//! StatefulSets: the Redis servers (one per cluster shard) and the sentinels.
+//!
+//! Every pod runs non-root with a high UID, a read-only root filesystem
+//! (writable emptyDirs only where Redis writes), no capabilities, the
+//! RuntimeDefault seccomp profile and no service account token. Pods spread
+//! over zones and nodes; the pod template carries a checksum of the
+//! configuration so that a config change rolls the pods.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::apps::v1::{
+    StatefulSet, StatefulSetPersistentVolumeClaimRetentionPolicy, StatefulSetSpec,
+};
+use k8s_openapi::api::core::v1::{
+    Affinity, Capabilities, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource,
+    EnvVar, EnvVarSource, ExecAction, HTTPGetAction, KeyToPath, ObjectFieldSelector,
+    PersistentVolumeClaim, PersistentVolumeClaimSpec, PodAffinityTerm, PodAntiAffinity,
+    PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile,
+    SecretVolumeSource, SecurityContext, Toleration, TopologySpreadConstraint, Volume, VolumeMount,
+    VolumeResourceRequirements, WeightedPodAffinityTerm,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use super::config::config_map_name;
+use super::{
+    BUS_PORT, Component, METRICS_PORT, REDIS_PORT, SENTINEL_PORT, Wave, headless_name, meta,
+    selector,
+};
+use crate::spec::validate::{Redis, Topology};
+
+/// UID and GID of every container: non-root and above the host's user range.
+pub const RUN_AS: i64 = 10001;
+pub const CHECKSUM_ANNOTATION: &str = "redis-gitops.io/config-checksum";
+
+pub fn render(redis: &Redis, checksum: &str) -> Vec<StatefulSet> {
+    match redis.topology {
+        Topology::Standalone => vec![statefulset(
+            redis,
+            redis.name.clone(),
+            Component::Server,
+            1,
+            checksum,
+        )],
+        Topology::Sentinel {
+            replicas,
+            sentinels,
+            ..
+        } => vec![
+            statefulset(
+                redis,
+                redis.name.clone(),
+                Component::Server,
+                replicas,
+                checksum,
+            ),
+            statefulset(
+                redis,
+                format!("{}-sentinel", redis.name),
+                Component::Sentinel,
+                sentinels,
+                checksum,
+            ),
+        ],
+        Topology::Cluster {
+            shards,
+            replicas_per_shard,
+            ..
+        } => (0..shards)
+            .map(|i| {
+                statefulset(
+                    redis,
+                    shard_name(redis, i),
+                    Component::Shard(i),
+                    1 + replicas_per_shard,
+                    checksum,
+                )
+            })
+            .collect(),
+    }
+}
+
+pub fn shard_name(redis: &Redis, shard: u32) -> String {
+    format!("{}-shard-{shard}", redis.name)
+}
+
+fn statefulset(
+    redis: &Redis,
+    name: String,
+    component: Component,
+    replicas: u32,
+    checksum: &str,
+) -> StatefulSet {
+    let sentinel = component == Component::Sentinel;
+    let select = selector(redis, component);
+    let mut pod_meta = ObjectMeta {
+        labels: Some(super::labels(redis, component)),
+        annotations: Some(BTreeMap::from([(
+            CHECKSUM_ANNOTATION.to_owned(),
+            checksum.to_owned(),
+        )])),
+        ..ObjectMeta::default()
+    };
+    if redis.metrics.is_some() && !sentinel {
+        // Read by Prometheus setups without the Operator; harmless otherwise.
+        pod_meta
+            .annotations
+            .get_or_insert_default()
+            .insert("prometheus.io/port".into(), METRICS_PORT.to_string());
+    }
+    let persistent = redis.storage.is_some() && !sentinel;
+    StatefulSet {
+        metadata: meta(redis, name, component, Wave::Workload),
+        spec: Some(StatefulSetSpec {
+            replicas: Some(i32::try_from(replicas).unwrap_or(i32::MAX)),
+            service_name: Some(headless_name(redis)),
+            // Peers must see each other to elect, replicate and form a cluster.
+            pod_management_policy: Some("Parallel".into()),
+            selector: LabelSelector {
+                match_labels: Some(select.clone()),
+                ..LabelSelector::default()
+            },
+            persistent_volume_claim_retention_policy: persistent.then(|| {
+                StatefulSetPersistentVolumeClaimRetentionPolicy {
+                    // Data outlives a deleted or scaled-down StatefulSet; delete PVCs deliberately.
+                    when_deleted: Some("Retain".into()),
+                    when_scaled: Some("Retain".into()),
+                }
+            }),
+            volume_claim_templates: persistent.then(|| vec![volume_claim(redis, component)]),
+            template: PodTemplateSpec {
+                metadata: Some(pod_meta),
+                spec: Some(pod_spec(redis, component, &select)),
+            },
+            ..StatefulSetSpec::default()
+        }),
+        ..StatefulSet::default()
+    }
+}
+
+fn volume_claim(redis: &Redis, component: Component) -> PersistentVolumeClaim {
+    let storage = redis.storage.as_ref().expect("only called with storage");
+    PersistentVolumeClaim {
+        metadata: ObjectMeta {
+            name: Some("data".into()),
+            labels: Some(selector(redis, component)),
+            ..ObjectMeta::default()
+        },
+        spec: Some(PersistentVolumeClaimSpec {
+            access_modes: Some(vec!["ReadWriteOnce".into()]),
+            storage_class_name: storage.class.clone(),
+            volume_mode: Some("Filesystem".into()),
+            resources: Some(VolumeResourceRequirements {
+                requests: Some(BTreeMap::from([(
+                    "storage".to_owned(),
+                    Quantity(storage.size.to_string()),
+                )])),
+                ..VolumeResourceRequirements::default()
+            }),
+            ..PersistentVolumeClaimSpec::default()
+        }),
+        ..PersistentVolumeClaim::default()
+    }
+}
+
+fn pod_spec(redis: &Redis, component: Component, select: &BTreeMap<String, String>) -> PodSpec {
+    let sentinel = component == Component::Sentinel;
+    let mut containers = vec![if sentinel {
+        sentinel_container(redis)
+    } else {
+        redis_container(redis, component)
+    }];
+    let mut init_containers = Vec::new();
+    if let (Some(metrics), false) = (&redis.metrics, sentinel) {
+        containers.push(exporter_container(redis, &metrics.image));
+        if redis.auth.is_some() {
+            init_containers.push(exporter_auth_container(redis));
+        }
+    }
+    let s = &redis.scheduling;
+    PodSpec {
+        service_account_name: Some(redis.name.clone()),
+        automount_service_account_token: Some(false),
+        enable_service_links: Some(false),
+        // Redis writes its RDB on SIGTERM; give a large dataset time to finish.
+        termination_grace_period_seconds: Some(if sentinel { 30 } else { 60 }),
+        security_context: Some(PodSecurityContext {
+            run_as_user: Some(RUN_AS),
+            run_as_group: Some(RUN_AS),
+            run_as_non_root: Some(true),
+            fs_group: Some(RUN_AS),
+            fs_group_change_policy: Some("OnRootMismatch".into()),
+            seccomp_profile: Some(SeccompProfile {
+                type_: "RuntimeDefault".into(),
+                ..SeccompProfile::default()
+            }),
+            ..PodSecurityContext::default()
+        }),
+        node_selector: (!s.node_selector.is_empty()).then(|| s.node_selector.clone()),
+        tolerations: (!s.tolerations.is_empty()).then(|| {
+            s.tolerations
+                .iter()
+                .map(|t| Toleration {
+                    key: t.key.clone(),
+                    operator: t.operator.clone(),
+                    value: t.value.clone(),
+                    effect: t.effect.clone(),
+                    toleration_seconds: t.toleration_seconds,
+                })
+                .collect()
+        }),
+        priority_class_name: s.priority_class_name.clone(),
+        affinity: Some(Affinity {
+            // Never two pods of one shard (or of the servers, or sentinels) on one node if avoidable.
+            pod_anti_affinity: Some(PodAntiAffinity {
+                preferred_during_scheduling_ignored_during_execution: Some(vec![
+                    WeightedPodAffinityTerm {
+                        weight: 100,
+                        pod_affinity_term: PodAffinityTerm {
+                            topology_key: "kubernetes.io/hostname".into(),
+                            label_selector: Some(LabelSelector {
+                                match_labels: Some(select.clone()),
+                                ..LabelSelector::default()
+                            }),
+                            ..PodAffinityTerm::default()
+                        },
+                    },
+                ]),
+                ..PodAntiAffinity::default()
+            }),
+            ..Affinity::default()
+        }),
+        topology_spread_constraints: s.zone_spread.then(|| {
+            vec![TopologySpreadConstraint {
+                max_skew: 1,
+                topology_key: "topology.kubernetes.io/zone".into(),
+                when_unsatisfiable: "ScheduleAnyway".into(),
+                label_selector: Some(LabelSelector {
+                    match_labels: Some(select.clone()),
+                    ..LabelSelector::default()
+                }),
+                ..TopologySpreadConstraint::default()
+            }]
+        }),
+        init_containers: (!init_containers.is_empty()).then_some(init_containers),
+        containers,
+        volumes: Some(volumes(redis, sentinel)),
+        ..PodSpec::default()
+    }
+}
+
+fn container_security() -> SecurityContext {
+    SecurityContext {
+        run_as_user: Some(RUN_AS),
+        run_as_group: Some(RUN_AS),
+        run_as_non_root: Some(true),
+        read_only_root_filesystem: Some(true),
+        allow_privilege_escalation: Some(false),
+        privileged: Some(false),
+        capabilities: Some(Capabilities {
+            drop: Some(vec!["ALL".into()]),
+            ..Capabilities::default()
+        }),
+        seccomp_profile: Some(SeccompProfile {
+            type_: "RuntimeDefault".into(),
+            ..SeccompProfile::default()
+        }),
+        ..SecurityContext::default()
+    }
+}
+
+fn field_env(name: &str, path: &str) -> EnvVar {
+    EnvVar {
+        name: name.into(),
+        value_from: Some(EnvVarSource {
+            field_ref: Some(ObjectFieldSelector {
+                field_path: path.into(),
+                ..ObjectFieldSelector::default()
+            }),
+            ..EnvVarSource::default()
+        }),
+        ..EnvVar::default()
+    }
+}
+
+fn exec_probe(port: i32, kind: &str, initial: i32, period: i32, failures: i32) -> Probe {
+    Probe {
+        exec: Some(ExecAction {
+            command: Some(vec![
+                "sh".into(),
+                "/config/probe.sh".into(),
+                port.to_string(),
+                kind.into(),
+            ]),
+        }),
+        initial_delay_seconds: (initial > 0).then_some(initial),
+        period_seconds: Some(period),
+        timeout_seconds: Some(5),
+        failure_threshold: Some(failures),
+        ..Probe::default()
+    }
+}
+
+fn mount(name: &str, path: &str, read_only: bool) -> VolumeMount {
+    VolumeMount {
+        name: name.into(),
+        mount_path: path.into(),
+        read_only: read_only.then_some(true),
+        ..VolumeMount::default()
+    }
+}
+
+fn mounts(redis: &Redis) -> Vec<VolumeMount> {
+    let mut m = vec![
+        mount("config", "/config", true),
+        mount("data", "/data", false),
+        mount("run", "/run/redis", false),
+        mount("tmp", "/tmp", false),
+    ];
+    if redis.auth.is_some() {
+        m.push(mount("auth", "/secrets/auth", true));
+    }
+    if redis.tls.is_some() {
+        m.push(mount("tls", "/tls", true));
+    }
+    m
+}
+
+fn port(name: &str, port: i32) -> ContainerPort {
+    ContainerPort {
+        name: Some(name.into()),
+        container_port: port,
+        protocol: Some("TCP".into()),
+        ..ContainerPort::default()
+    }
+}
+
+fn resources(
+    list: &BTreeMap<String, crate::spec::quantity::Quantity>,
+) -> Option<BTreeMap<String, Quantity>> {
+    (!list.is_empty()).then(|| {
+        list.iter()
+            .map(|(k, v)| (k.clone(), Quantity(v.to_string())))
+            .collect()
+    })
+}
+
+fn fixed_resources(cpu_req: &str, mem: &str, cpu_lim: &str) -> ResourceRequirements {
+    let q = |s: &str| Quantity(s.into());
+    ResourceRequirements {
+        requests: Some(BTreeMap::from([
+            ("cpu".into(), q(cpu_req)),
+            ("memory".into(), q(mem)),
+        ])),
+        limits: Some(BTreeMap::from([
+            ("cpu".into(), q(cpu_lim)),
+            ("memory".into(), q(mem)),
+        ])),
+        ..ResourceRequirements::default()
+    }
+}
+
+fn redis_container(redis: &Redis, component: Component) -> Container {
+    let mut ports = vec![port("redis", REDIS_PORT)];
+    if matches!(component, Component::Shard(_)) {
+        ports.push(port("cluster-bus", BUS_PORT));
+    }
+    Container {
+        name: super::app_name(redis.engine).into(),
+        image: Some(redis.image.clone()),
+        command: Some(vec!["sh".into(), "/config/start-redis.sh".into()]),
+        env: Some(vec![
+            field_env("POD_NAME", "metadata.name"),
+            field_env("POD_IP", "status.podIP"),
+        ]),
+        ports: Some(ports),
+        resources: Some(ResourceRequirements {
+            requests: resources(&redis.resources.requests),
+            limits: resources(&redis.resources.limits),
+            ..ResourceRequirements::default()
+        }),
+        // Loading a large dataset can take minutes: the startup probe allows 10.
+        startup_probe: Some(exec_probe(REDIS_PORT, "live", 5, 10, 60)),
+        liveness_probe: Some(exec_probe(REDIS_PORT, "live", 0, 10, 6)),
+        readiness_probe: Some(exec_probe(REDIS_PORT, "ready", 0, 5, 2)),
+        security_context: Some(container_security()),
+        volume_mounts: Some(mounts(redis)),
+        ..Container::default()
+    }
+}
+
+fn sentinel_container(redis: &Redis) -> Container {
+    Container {
+        name: "sentinel".into(),
+        image: Some(redis.image.clone()),
+        command: Some(vec!["sh".into(), "/config/start-sentinel.sh".into()]),
+        env: Some(vec![field_env("POD_NAME", "metadata.name")]),
+        ports: Some(vec![port("sentinel", SENTINEL_PORT)]),
+        resources: Some(fixed_resources("50m", "64Mi", "250m")),
+        liveness_probe: Some(exec_probe(SENTINEL_PORT, "live", 10, 10, 6)),
+        readiness_probe: Some(exec_probe(SENTINEL_PORT, "ready", 5, 5, 2)),
+        security_context: Some(container_security()),
+        volume_mounts: Some(mounts(redis)),
+        ..Container::default()
+    }
+}
+
+fn exporter_container(redis: &Redis, image: &str) -> Container {
+    let scheme = if redis.tls.is_some() {
+        "rediss"
+    } else {
+        "redis"
+    };
+    let mut env = vec![EnvVar {
+        name: "REDIS_ADDR".into(),
+        value: Some(format!("{scheme}://localhost:{REDIS_PORT}")),
+        ..EnvVar::default()
+    }];
+    let mut volume_mounts = Vec::new();
+    if redis.auth.is_some() {
+        // The exporter reads the password from a file the init container wrote, not from env.
+        env.push(EnvVar {
+            name: "REDIS_PASSWORD_FILE".into(),
+            value: Some("/run/redis/exporter-passwords.json".into()),
+            ..EnvVar::default()
+        });
+        volume_mounts.push(mount("run", "/run/redis", true));
+    }
+    if redis.tls.is_some() {
+        env.push(EnvVar {
+            name: "REDIS_EXPORTER_TLS_CA_CERT_FILE".into(),
+            value: Some("/tls/ca.crt".into()),
+            ..EnvVar::default()
+        });
+        volume_mounts.push(mount("tls", "/tls", true));
+    }
+    let http_probe = |initial: i32| Probe {
+        http_get: Some(HTTPGetAction {
+            path: Some("/health".into()),
+            port: IntOrString::String("metrics".into()),
+            ..HTTPGetAction::default()
+        }),
+        initial_delay_seconds: Some(initial),
+        period_seconds: Some(10),
+        timeout_seconds: Some(5),
+        ..Probe::default()
+    };
+    Container {
+        name: "metrics".into(),
+        image: Some(image.into()),
+        env: Some(env),
+        ports: Some(vec![port("metrics", METRICS_PORT)]),
+        resources: Some(fixed_resources("10m", "64Mi", "100m")),
+        liveness_probe: Some(http_probe(10)),
+        readiness_probe: Some(http_probe(5)),
+        security_context: Some(container_security()),
+        volume_mounts: (!volume_mounts.is_empty()).then_some(volume_mounts),
+        ..Container::default()
+    }
+}
+
+/// Writes the exporter's password file (`{"redis://localhost:6379": "..."}`)
+/// into the in-memory run volume, so the password never sits in an env var.
+fn exporter_auth_container(redis: &Redis) -> Container {
+    let script = format!(
+        "set -eu; p=\"$(sed 's/\\\\/\\\\\\\\/g; s/\"/\\\\\"/g' /secrets/auth/password)\"; \
+         printf '{{\"%s://localhost:{REDIS_PORT}\": \"%s\"}}\\n' {scheme} \"$p\" > /run/redis/exporter-passwords.json",
+        scheme = if redis.tls.is_some() {
+            "rediss"
+        } else {
+            "redis"
+        },
+    );
+    Container {
+        name: "exporter-auth".into(),
+        image: Some(redis.image.clone()),
+        command: Some(vec!["sh".into(), "-c".into(), script]),
+        resources: Some(fixed_resources("10m", "16Mi", "50m")),
+        security_context: Some(container_security()),
+        volume_mounts: Some(vec![
+            mount("auth", "/secrets/auth", true),
+            mount("run", "/run/redis", false),
+        ]),
+        ..Container::default()
+    }
+}
+
+fn empty_dir(name: &str, memory: bool, size: &str) -> Volume {
+    Volume {
+        name: name.into(),
+        empty_dir: Some(EmptyDirVolumeSource {
+            medium: memory.then(|| "Memory".into()),
+            size_limit: Some(Quantity(size.into())),
+        }),
+        ..Volume::default()
+    }
+}
+
+fn volumes(redis: &Redis, sentinel: bool) -> Vec<Volume> {
+    let mut v = vec![
+        Volume {
+            name: "config".into(),
+            config_map: Some(ConfigMapVolumeSource {
+                name: config_map_name(redis),
+                default_mode: Some(0o444),
+                ..ConfigMapVolumeSource::default()
+            }),
+            ..Volume::default()
+        },
+        // The runtime config holds the password: keep it in memory only.
+        empty_dir("run", true, "16Mi"),
+        empty_dir("tmp", false, "64Mi"),
+    ];
+    if sentinel {
+        v.push(empty_dir("data", false, "64Mi"));
+    } else if redis.storage.is_none() {
+        // Room for an RDB snapshot and an AOF rewrite of a full dataset.
+        let limit = redis
+            .resources
+            .limits
+            .get("memory")
+            .map_or(0, |q| q.whole_units());
+        let size = crate::spec::quantity::Quantity::from_bytes(
+            u64::try_from(limit.saturating_mul(2)).unwrap_or(u64::MAX),
+        );
+        v.push(empty_dir("data", false, &size.to_string()));
+    }
+    if let Some(auth) = &redis.auth {
+        v.push(Volume {
+            name: "auth".into(),
+            secret: Some(SecretVolumeSource {
+                secret_name: Some(auth.secret_name.clone()),
+                items: Some(vec![KeyToPath {
+                    key: auth.secret_key.clone(),
+                    path: "password".into(),
+                    mode: None,
+                }]),
+                default_mode: Some(0o440),
+                ..SecretVolumeSource::default()
+            }),
+            ..Volume::default()
+        });
+    }
+    if let Some(tls) = &redis.tls {
+        v.push(Volume {
+            name: "tls".into(),
+            secret: Some(SecretVolumeSource {
+                secret_name: Some(super::secrets::tls_secret_name(redis, tls)),
+                default_mode: Some(0o440),
+                ..SecretVolumeSource::default()
+            }),
+            ..Volume::default()
+        });
+    }
+    v
+}

@@ -1,0 +1,238 @@
+//! Finding and reading spec files, and applying the `_defaults.yaml` cascade.
+//!
+//! This is one of the two places that touch the file system on the way in
+//! (the other reads committed output). Files are visited in sorted order so
+//! that everything downstream is independent of directory listing order.
+
+use std::path::{Path, PathBuf};
+
+use walkdir::WalkDir;
+
+use super::model::{Document, Merge, S, with_file};
+use crate::diag::{Diagnostic, did_you_mean};
+use crate::source::{FileId, Sources, Span};
+
+/// The name of a defaults file.
+pub const DEFAULTS_FILE: &str = "_defaults.yaml";
+
+/// One spec document with its defaults already merged in.
+#[derive(Debug, Clone)]
+pub struct LoadedSpec {
+    pub doc: Document,
+    /// The file it came from.
+    pub file: FileId,
+    /// Its folder relative to the specs root (the output goes to the same folder).
+    pub dir: PathBuf,
+    /// Where the document starts (for errors about the whole document).
+    pub span: Span,
+}
+
+/// Everything read from a specs tree.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub sources: Sources,
+    pub specs: Vec<LoadedSpec>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Reads every `*.yaml` / `*.yml` below `root`, parses it, and merges defaults.
+pub fn load_dir(root: &Path) -> Loaded {
+    let mut loaded = Loaded::default();
+    if !root.is_dir() {
+        loaded.diagnostics.push(Diagnostic::error(
+            None,
+            format!("specs folder '{}' does not exist", root.display()),
+        ));
+        return loaded;
+    }
+    let mut files = Vec::new();
+    let walker = WalkDir::new(root)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+    for entry in walker {
+        match entry {
+            Ok(e) if e.file_type().is_file() && is_yaml(e.path()) => {
+                files.push(e.into_path());
+            }
+            Ok(_) => {}
+            Err(err) => loaded
+                .diagnostics
+                .push(Diagnostic::error(None, format!("cannot read specs: {err}"))),
+        }
+    }
+    let mut inputs = Vec::with_capacity(files.len());
+    for path in files {
+        match std::fs::read(&path) {
+            Ok(bytes) => inputs.push((path, bytes)),
+            Err(err) => loaded.diagnostics.push(Diagnostic::error(
+                None,
+                format!("cannot read '{}': {err}", path.display()),
+            )),
+        }
+    }
+    let mut rest = load_files(root, inputs);
+    loaded.diagnostics.append(&mut rest.diagnostics);
+    loaded.sources = rest.sources;
+    loaded.specs = rest.specs;
+    loaded
+}
+
+fn is_yaml(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("yaml" | "yml")
+    )
+}
+
+/// Parses and merges files already in memory: `(path, bytes)` with paths
+/// below `root`. Pure apart from the input; the property tests call it.
+pub fn load_files(root: &Path, inputs: Vec<(PathBuf, Vec<u8>)>) -> Loaded {
+    let mut loaded = Loaded::default();
+    // (folder relative to root, document) of every defaults file.
+    let mut defaults: Vec<(PathBuf, Document)> = Vec::new();
+    let mut specs = Vec::new();
+    for (path, bytes) in inputs {
+        let rel = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
+        let dir = rel.parent().map(Path::to_path_buf).unwrap_or_default();
+        let text = match String::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(e) => {
+                let valid = e.utf8_error().valid_up_to();
+                let bytes = e.into_bytes();
+                let prefix = String::from_utf8_lossy(&bytes[..valid]).into_owned();
+                let line = u32::try_from(prefix.matches('\n').count() + 1).unwrap_or(u32::MAX);
+                let column =
+                    u32::try_from(prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1)
+                        .unwrap_or(u32::MAX);
+                let file = loaded.sources.add(&path, prefix);
+                loaded.diagnostics.push(Diagnostic::error(
+                    Span {
+                        file,
+                        line,
+                        column,
+                        start: valid,
+                        len: 0,
+                    },
+                    "file is not valid UTF-8",
+                ));
+                continue;
+            }
+        };
+        let len = text.len();
+        let file = loaded.sources.add(&path, text);
+        let text = &loaded.sources.get(file).text;
+        let docs = with_file(file, len, || {
+            serde_saphyr::from_multiple::<Option<S<Document>>>(text)
+        });
+        let docs = match docs {
+            Ok(docs) => docs,
+            Err(err) => {
+                loaded.diagnostics.push(parse_error(file, text, &err));
+                continue;
+            }
+        };
+        let is_defaults = rel.file_name().is_some_and(|n| n == DEFAULTS_FILE);
+        let docs: Vec<S<Document>> = docs.into_iter().flatten().collect();
+        if is_defaults {
+            let mut docs = docs.into_iter();
+            if let Some(doc) = docs.next() {
+                check_defaults(&doc, &mut loaded.diagnostics);
+                defaults.push((dir.clone(), doc.value));
+            }
+            if let Some(extra) = docs.next() {
+                loaded.diagnostics.push(Diagnostic::error(
+                    extra.span,
+                    "a defaults file holds one document",
+                ));
+            }
+            continue;
+        }
+        if docs.is_empty() {
+            loaded.diagnostics.push(Diagnostic::warning(
+                Span::file_start(file),
+                "file holds no spec",
+            ));
+        }
+        for doc in docs {
+            specs.push(LoadedSpec {
+                doc: doc.value,
+                file,
+                dir: dir.clone(),
+                span: doc.span,
+            });
+        }
+    }
+    // Nearest defaults first: a nearer file's values win over a farther one's.
+    defaults.sort_by(|a, b| b.0.components().count().cmp(&a.0.components().count()));
+    for spec in &mut specs {
+        for (dir, doc) in &defaults {
+            if spec.dir.starts_with(dir) {
+                spec.doc.merge_from(doc);
+            }
+        }
+    }
+    loaded.specs = specs;
+    loaded
+}
+
+/// A defaults file may not name a deployment.
+fn check_defaults(doc: &S<Document>, diags: &mut Vec<Diagnostic>) {
+    if let Some(name) = doc
+        .value
+        .metadata
+        .as_ref()
+        .and_then(|m| m.value.name.as_ref())
+    {
+        diags.push(
+            Diagnostic::error(name.span, "a defaults file cannot set metadata.name")
+                .with_help("defaults apply to every spec in this folder and below; name each spec in its own file"),
+        );
+    }
+}
+
+/// Turns a YAML or serde error into a diagnostic with a did-you-mean where it helps.
+fn parse_error(file: FileId, text: &str, err: &serde_saphyr::Error) -> Diagnostic {
+    use serde_saphyr::Error as E;
+    let span = err
+        .location()
+        .filter(|l| l.line() > 0)
+        .map_or(Span::file_start(file), |l| {
+            Span::from_location(file, &l, text)
+        });
+    match err {
+        E::SerdeUnknownField {
+            field, expected, ..
+        } => {
+            let mut d = Diagnostic::error(span, format!("unknown field '{field}'"));
+            if let Some(best) = did_you_mean(field, expected.iter().copied()) {
+                d.message.push_str(&format!("; did you mean '{best}'?"));
+            } else if !expected.is_empty() {
+                d = d.with_help(format!("expected one of: {}", expected.join(", ")));
+            }
+            d
+        }
+        E::SerdeUnknownVariant {
+            variant, expected, ..
+        } => {
+            let mut d = Diagnostic::error(span, format!("unknown value '{variant}'"));
+            if let Some(best) = did_you_mean(variant, expected.iter().copied()) {
+                d.message.push_str(&format!("; did you mean '{best}'?"));
+            }
+            d.with_help(format!("expected one of: {}", expected.join(", ")))
+        }
+        other => Diagnostic::error(span, first_line(&other.to_string())),
+    }
+}
+
+/// serde-saphyr's rendering adds its own location and snippet; keep the message.
+fn first_line(rendered: &str) -> String {
+    let line = rendered.lines().next().unwrap_or("invalid YAML").trim();
+    let line = line.strip_prefix("error: ").unwrap_or(line);
+    // Drop a trailing " at line X, column Y" if present: the diagnostic has the place.
+    match line.find(" at line ") {
+        Some(i) => line[..i].to_owned(),
+        None => line.to_owned(),
+    }
+}

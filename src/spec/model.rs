@@ -1,0 +1,617 @@
+//! The spec format: serde types read from YAML, with a span on every value.
+//!
+//! Every field is optional here, because a spec is only complete after the
+//! `_defaults.yaml` cascade merged into it; `validate` decides what is
+//! required. Unknown fields are errors (`deny_unknown_fields`). The JSON
+//! Schema printed by `redis-gitops schema` is generated from these types, so
+//! the doc comments below are what editors show.
+
+use std::borrow::Cow;
+use std::cell::Cell;
+use std::fmt;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::{Deserialize, Serialize};
+
+use crate::source::{FileId, Span};
+
+thread_local! {
+    /// The file being parsed on this thread; spans are stamped with it.
+    static CURRENT_FILE: Cell<(FileId, usize)> = const { Cell::new((FileId(0), 0)) };
+}
+
+/// Runs `f` with spans stamped as coming from `file` (whose text is `len` bytes).
+pub(crate) fn with_file<R>(file: FileId, len: usize, f: impl FnOnce() -> R) -> R {
+    let previous = CURRENT_FILE.with(|c| c.replace((file, len)));
+    let result = f();
+    CURRENT_FILE.with(|c| c.set(previous));
+    result
+}
+
+/// A value and where it was written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct S<T> {
+    pub value: T,
+    pub span: Span,
+}
+
+impl<T> S<T> {
+    pub fn new(value: T, span: Span) -> Self {
+        S { value, span }
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for S<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let spanned = serde_saphyr::Spanned::<T>::deserialize(d)?;
+        let (file, len) = CURRENT_FILE.with(Cell::get);
+        let loc = spanned.referenced;
+        let sp = loc.span();
+        let line = u32::try_from(loc.line()).unwrap_or(u32::MAX).max(1);
+        let column = u32::try_from(loc.column()).unwrap_or(u32::MAX).max(1);
+        let start = sp
+            .byte_offset()
+            .and_then(|o| usize::try_from(o).ok())
+            .unwrap_or(0)
+            .min(len);
+        let byte_len = sp
+            .byte_len()
+            .and_then(|o| usize::try_from(o).ok())
+            .unwrap_or(0)
+            .min(len - start);
+        Ok(S {
+            value: spanned.value,
+            span: Span {
+                file,
+                line,
+                column,
+                start,
+                len: byte_len,
+            },
+        })
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for S<T> {
+    fn inline_schema() -> bool {
+        T::inline_schema()
+    }
+    fn schema_name() -> Cow<'static, str> {
+        T::schema_name()
+    }
+    fn schema_id() -> Cow<'static, str> {
+        T::schema_id()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        T::json_schema(generator)
+    }
+}
+
+/// How a partial spec takes values from a defaults file: fields it lacks are
+/// filled in; nested objects merge deeply; maps merge key by key; lists and
+/// scalars are replaced whole (the spec's own value wins).
+pub trait Merge {
+    fn merge_from(&mut self, _defaults: &Self) {}
+}
+
+impl<T: Merge + Clone> Merge for Option<S<T>> {
+    fn merge_from(&mut self, defaults: &Self) {
+        match (self.as_mut(), defaults) {
+            (None, Some(d)) => *self = Some(d.clone()),
+            (Some(own), Some(d)) => own.value.merge_from(&d.value),
+            _ => {}
+        }
+    }
+}
+
+impl Merge for String {}
+impl Merge for u32 {}
+impl Merge for i32 {}
+impl Merge for i64 {}
+impl Merge for bool {}
+impl<T> Merge for Vec<T> {}
+
+/// Declares a spec object: a camelCase, closed serde struct of optional,
+/// spanned fields, with its deep [`Merge`].
+macro_rules! spec_object {
+    ($(#[$meta:meta])* pub struct $name:ident { $($(#[$fmeta:meta])* $field:ident : $ty:ty,)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+        #[serde(deny_unknown_fields, rename_all = "camelCase")]
+        pub struct $name {
+            $($(#[$fmeta])* #[serde(default)] pub $field: Option<S<$ty>>,)*
+        }
+        impl Merge for $name {
+            fn merge_from(&mut self, defaults: &Self) {
+                $(self.$field.merge_from(&defaults.$field);)*
+            }
+        }
+    };
+}
+
+/// Declares a closed string enum with kebab/lower-case spellings.
+macro_rules! spec_enum {
+    ($(#[$meta:meta])* pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal,)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize, JsonSchema)]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant,)*
+        }
+        impl Merge for $name {}
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text,)* }
+            }
+        }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+/// A YAML mapping whose keys keep their own spans (for errors on a key).
+/// Later keys never silently replace earlier ones: duplicates are reported.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SMap<V> {
+    pub entries: Vec<(S<String>, S<V>)>,
+}
+
+impl<V> SMap<V> {
+    pub fn get(&self, key: &str) -> Option<&S<V>> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k.value == key)
+            .map(|(_, v)| v)
+    }
+}
+
+impl<V: Clone> Merge for SMap<V> {
+    fn merge_from(&mut self, defaults: &Self) {
+        for (k, v) in &defaults.entries {
+            if self.get(&k.value).is_none() {
+                self.entries.push((k.clone(), v.clone()));
+            }
+        }
+    }
+}
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for SMap<V> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct MapVisitor<V>(std::marker::PhantomData<V>);
+        impl<'de, V: Deserialize<'de>> Visitor<'de> for MapVisitor<V> {
+            type Value = SMap<V>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a mapping")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<SMap<V>, A::Error> {
+                let mut entries: Vec<(S<String>, S<V>)> = Vec::new();
+                while let Some(key) = map.next_key::<S<ScalarString>>()? {
+                    let value = map.next_value::<S<V>>()?;
+                    let key = S::new(key.value.0, key.span);
+                    if entries.iter().any(|(k, _)| k.value == key.value) {
+                        return Err(de::Error::custom(format!("duplicate key '{}'", key.value)));
+                    }
+                    entries.push((key, value));
+                }
+                Ok(SMap { entries })
+            }
+        }
+        d.deserialize_map(MapVisitor(std::marker::PhantomData))
+    }
+}
+
+impl<V: JsonSchema> JsonSchema for SMap<V> {
+    fn schema_name() -> Cow<'static, str> {
+        format!("Map_of_{}", V::schema_name()).into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let value = generator.subschema_for::<V>();
+        json_schema!({ "type": "object", "additionalProperties": value })
+    }
+}
+
+/// A scalar read as text: `20`, `"20"`, `yes` and `true` are all accepted
+/// where Redis or Kubernetes expects a string (`true` becomes `yes`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct ScalarString(pub String);
+
+impl Merge for ScalarString {}
+
+impl<'de> Deserialize<'de> for ScalarString {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = ScalarString;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or number")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ScalarString, E> {
+                Ok(ScalarString(v.to_owned()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<ScalarString, E> {
+                Ok(ScalarString(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<ScalarString, E> {
+                Ok(ScalarString(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<ScalarString, E> {
+                Ok(ScalarString(v.to_string()))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<ScalarString, E> {
+                Ok(ScalarString(if v { "yes" } else { "no" }.to_owned()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for ScalarString {
+    fn schema_name() -> Cow<'static, str> {
+        "ScalarString".into()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": ["string", "number", "boolean"] })
+    }
+}
+
+/// One YAML document of a spec file (or, partially, of a `_defaults.yaml`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(title = "redis-gitops Redis spec")]
+pub struct Document {
+    /// Always `redis-gitops/v1`.
+    #[serde(default)]
+    pub api_version: Option<S<String>>,
+    /// Always `Redis`.
+    #[serde(default)]
+    pub kind: Option<S<String>>,
+    #[serde(default)]
+    pub metadata: Option<S<Metadata>>,
+    #[serde(default)]
+    pub spec: Option<S<Spec>>,
+}
+
+impl Merge for Document {
+    fn merge_from(&mut self, defaults: &Self) {
+        self.metadata.merge_from(&defaults.metadata);
+        self.spec.merge_from(&defaults.spec);
+    }
+}
+
+spec_object! {
+    /// Identity of the deployment.
+    pub struct Metadata {
+        /// DNS-1035 label; every derived object name must stay within Kubernetes' limits.
+        name: String,
+        /// Namespace of every generated object (here or in `_defaults.yaml`).
+        namespace: String,
+        /// Labels added to every generated object.
+        labels: SMap<ScalarString>,
+    }
+}
+
+spec_enum! {
+    /// Topology of the deployment.
+    pub enum Mode {
+        /// One Redis pod.
+        Standalone = "standalone",
+        /// A primary with replicas, failed over by Redis Sentinel.
+        Sentinel = "sentinel",
+        /// Redis Cluster: hash slots sharded over primaries with replicas.
+        Cluster = "cluster",
+    }
+}
+
+spec_enum! {
+    /// Server implementation.
+    pub enum Engine {
+        /// Redis, official image `redis`.
+        Redis = "redis",
+        /// Valkey, official image `valkey/valkey`.
+        Valkey = "valkey",
+    }
+}
+
+spec_enum! {
+    /// How data survives a restart.
+    pub enum Persistence {
+        Rdb = "rdb",
+        Aof = "aof",
+        RdbAof = "rdb+aof",
+        None = "none",
+    }
+}
+
+spec_object! {
+    /// The desired deployment.
+    pub struct Spec {
+        /// standalone | sentinel | cluster (default standalone).
+        mode: Mode,
+        /// redis | valkey (default redis).
+        engine: Engine,
+        /// Image tag of the official image, e.g. "7.2.5"; features depend on it.
+        version: ScalarString,
+        /// Full image reference overriding the official one; `@sha256:` pins it.
+        image: String,
+        /// Sentinel mode: Redis pods (one primary and replicas), at least 2.
+        replicas: u32,
+        /// Cluster mode: shards, at least 3 serving.
+        shards: u32,
+        /// Cluster mode: replicas of each shard's primary (default 1).
+        replicas_per_shard: u32,
+        /// Cluster mode: the last N shards keep running but own no slots.
+        drain_shards: u32,
+        /// Sentinel mode: the Sentinel deployment.
+        sentinel: Sentinel,
+        /// Kubernetes resources of the Redis container; a memory limit is required.
+        resources: Resources,
+        /// `75%` of the memory limit (default) or an absolute quantity such as `3Gi`.
+        maxmemory: ScalarString,
+        /// Eviction policy (default noeviction for cluster/sentinel, allkeys-lru is common for caches).
+        maxmemory_policy: String,
+        /// Persistent volume per pod; omitted: no persistence.
+        storage: Storage,
+        /// rdb | aof | rdb+aof | none (default rdb with storage, none without).
+        persistence: Persistence,
+        /// Expected data size, checked against serving shards x maxmemory.
+        capacity: Capacity,
+        /// Password from an existing Secret (or one the spec asks External Secrets for).
+        auth: Auth,
+        /// TLS for clients, replication and the cluster bus.
+        tls: Tls,
+        /// Prometheus exporter sidecar and monitoring objects.
+        metrics: Metrics,
+        /// Who may connect.
+        network_policy: NetworkPolicy,
+        /// Where pods run.
+        scheduling: Scheduling,
+        /// redis.conf directives, checked against the engine's directive list.
+        config: SMap<ScalarString>,
+        /// Argo CD / Flux settings.
+        gitops: Gitops,
+    }
+}
+
+spec_object! {
+    /// Sentinel deployment (sentinel mode).
+    pub struct Sentinel {
+        /// Sentinel pods (default 3).
+        replicas: u32,
+        /// Sentinels that must agree the primary is down (default majority).
+        quorum: u32,
+        /// down-after-milliseconds (default 5000).
+        down_after_milliseconds: u32,
+        /// failover-timeout (default 60000).
+        failover_timeout: u32,
+    }
+}
+
+spec_object! {
+    /// Kubernetes-native resources.
+    pub struct Resources {
+        requests: ResourceList,
+        limits: ResourceList,
+    }
+}
+
+spec_object! {
+    /// CPU and memory quantities.
+    pub struct ResourceList {
+        /// e.g. "500m" or 2.
+        cpu: ScalarString,
+        /// e.g. 4Gi.
+        memory: ScalarString,
+    }
+}
+
+spec_object! {
+    /// Persistent storage.
+    pub struct Storage {
+        /// e.g. 10Gi.
+        size: ScalarString,
+        /// StorageClass; omitted: the cluster default.
+        storage_class: String,
+    }
+}
+
+spec_object! {
+    /// Capacity planning input.
+    pub struct Capacity {
+        /// Expected size of the whole dataset, e.g. 30Gi.
+        dataset_size: ScalarString,
+    }
+}
+
+spec_object! {
+    /// Authentication. The password is never in git.
+    pub struct Auth {
+        /// Name of the Secret holding the password.
+        secret_name: String,
+        /// Key in that Secret (default `password`).
+        secret_key: String,
+        /// Render an ExternalSecret that creates the Secret from a secret store.
+        external_secret: ExternalSecret,
+    }
+}
+
+spec_object! {
+    /// An External Secrets Operator ExternalSecret creating the auth Secret.
+    pub struct ExternalSecret {
+        /// The (Cluster)SecretStore to read from.
+        secret_store_ref: StoreRef,
+        /// Key of the password in the store.
+        remote_key: String,
+        /// Property within that key, when the store holds JSON.
+        remote_property: String,
+        /// Refresh interval (default 1h).
+        refresh_interval: String,
+    }
+}
+
+spec_object! {
+    /// Reference to a SecretStore or ClusterSecretStore.
+    pub struct StoreRef {
+        name: String,
+        /// SecretStore (default) or ClusterSecretStore.
+        kind: String,
+    }
+}
+
+spec_object! {
+    /// TLS: name an existing Secret (tls.crt, tls.key, ca.crt) or let cert-manager issue one.
+    pub struct Tls {
+        /// Existing Secret of type kubernetes.io/tls that includes ca.crt.
+        secret_name: String,
+        /// Render a cert-manager Certificate instead.
+        cert_manager: CertManager,
+    }
+}
+
+spec_object! {
+    /// cert-manager settings.
+    pub struct CertManager {
+        issuer_ref: IssuerRef,
+        /// Certificate lifetime (default 2160h).
+        duration: String,
+        /// Renew this long before expiry (default 360h).
+        renew_before: String,
+    }
+}
+
+spec_object! {
+    /// A cert-manager Issuer or ClusterIssuer.
+    pub struct IssuerRef {
+        name: String,
+        /// Issuer (default) or ClusterIssuer.
+        kind: String,
+        /// Default cert-manager.io.
+        group: String,
+    }
+}
+
+spec_object! {
+    /// Prometheus monitoring.
+    pub struct Metrics {
+        /// Run the redis_exporter sidecar and a metrics Service.
+        enabled: bool,
+        /// Render a ServiceMonitor (Prometheus Operator).
+        service_monitor: bool,
+        /// Render a PrometheusRule with alerts.
+        prometheus_rule: bool,
+        /// Exporter image (default oliver006/redis_exporter, pinned tag).
+        image: String,
+    }
+}
+
+spec_object! {
+    /// Network access.
+    pub struct NetworkPolicy {
+        /// Peers allowed to reach the client port(s).
+        allow_from: Vec<Peer>,
+    }
+}
+
+/// A NetworkPolicy peer, as in Kubernetes.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Peer {
+    #[serde(default)]
+    pub pod_selector: Option<S<LabelSelector>>,
+    #[serde(default)]
+    pub namespace_selector: Option<S<LabelSelector>>,
+    #[serde(default)]
+    pub ip_block: Option<S<IpBlock>>,
+}
+
+/// A label selector (matchLabels only).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LabelSelector {
+    #[serde(default)]
+    pub match_labels: Option<S<SMap<ScalarString>>>,
+}
+
+/// An IP block.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct IpBlock {
+    pub cidr: S<String>,
+    #[serde(default)]
+    pub except: Vec<S<String>>,
+}
+
+spec_object! {
+    /// Pod placement.
+    pub struct Scheduling {
+        node_selector: SMap<ScalarString>,
+        tolerations: Vec<Toleration>,
+        priority_class_name: String,
+        /// Spread pods over zones and nodes (default true).
+        zone_spread: bool,
+    }
+}
+
+/// A toleration, as in Kubernetes.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Toleration {
+    #[serde(default)]
+    pub key: Option<S<String>>,
+    #[serde(default)]
+    pub operator: Option<S<String>>,
+    #[serde(default)]
+    pub value: Option<S<String>>,
+    #[serde(default)]
+    pub effect: Option<S<String>>,
+    #[serde(default)]
+    pub toleration_seconds: Option<S<i64>>,
+}
+
+spec_object! {
+    /// GitOps settings.
+    pub struct Gitops {
+        /// Base Argo CD sync wave of the deployment's objects (default 0).
+        sync_wave: i32,
+        /// Emit an Argo CD Application per spec.
+        argocd: ArgoCd,
+        /// Emit a Flux Kustomization per spec.
+        flux: Flux,
+    }
+}
+
+spec_object! {
+    /// Argo CD Application settings.
+    pub struct ArgoCd {
+        project: String,
+        #[serde(rename = "repoURL")]
+        repo_url: String,
+        target_revision: String,
+        destination_server: String,
+        /// Namespace the Application lives in (default argocd).
+        namespace: String,
+    }
+}
+
+spec_object! {
+    /// Flux Kustomization settings.
+    pub struct Flux {
+        source_ref: SourceRef,
+        /// Reconcile interval (default 10m).
+        interval: String,
+    }
+}
+
+spec_object! {
+    /// Flux source reference.
+    pub struct SourceRef {
+        kind: String,
+        name: String,
+        namespace: String,
+    }
+}

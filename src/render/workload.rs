@@ -94,7 +94,7 @@ fn statefulset(
 ) -> StatefulSet {
     let sentinel = component == Component::Sentinel;
     let select = selector(redis, component);
-    let mut pod_meta = ObjectMeta {
+    let pod_meta = ObjectMeta {
         labels: Some(super::labels(redis, component)),
         annotations: Some(BTreeMap::from([(
             CHECKSUM_ANNOTATION.to_owned(),
@@ -102,13 +102,6 @@ fn statefulset(
         )])),
         ..ObjectMeta::default()
     };
-    if redis.metrics.is_some() && !sentinel {
-        // Read by Prometheus setups without the Operator; harmless otherwise.
-        pod_meta
-            .annotations
-            .get_or_insert_default()
-            .insert("prometheus.io/port".into(), METRICS_PORT.to_string());
-    }
     let persistent = redis.storage.is_some() && !sentinel;
     StatefulSet {
         metadata: meta(redis, name, component, Wave::Workload),
@@ -361,6 +354,19 @@ fn fixed_resources(cpu_req: &str, mem: &str, cpu_lim: &str) -> ResourceRequireme
     }
 }
 
+/// A digest is immutable, so a cached copy is the image; a tag can move, so
+/// the kubelet must ask the registry (which also re-checks pull credentials).
+fn pull_policy(image: &str) -> Option<String> {
+    Some(
+        if image.contains("@sha256:") {
+            "IfNotPresent"
+        } else {
+            "Always"
+        }
+        .into(),
+    )
+}
+
 fn redis_container(redis: &Redis, component: Component) -> Container {
     let mut ports = vec![port("redis", REDIS_PORT)];
     if matches!(component, Component::Shard(_)) {
@@ -369,6 +375,7 @@ fn redis_container(redis: &Redis, component: Component) -> Container {
     Container {
         name: super::app_name(redis.engine).into(),
         image: Some(redis.image.clone()),
+        image_pull_policy: pull_policy(&redis.image),
         command: Some(vec!["sh".into(), "/config/start-redis.sh".into()]),
         env: Some(vec![
             field_env("POD_NAME", "metadata.name"),
@@ -394,6 +401,7 @@ fn sentinel_container(redis: &Redis) -> Container {
     Container {
         name: "sentinel".into(),
         image: Some(redis.image.clone()),
+        image_pull_policy: pull_policy(&redis.image),
         command: Some(vec!["sh".into(), "/config/start-sentinel.sh".into()]),
         env: Some(vec![field_env("POD_NAME", "metadata.name")]),
         ports: Some(vec![port("sentinel", SENTINEL_PORT)]),
@@ -449,6 +457,7 @@ fn exporter_container(redis: &Redis, image: &str) -> Container {
     Container {
         name: "metrics".into(),
         image: Some(image.into()),
+        image_pull_policy: pull_policy(&image),
         env: Some(env),
         ports: Some(vec![port("metrics", METRICS_PORT)]),
         resources: Some(fixed_resources("10m", "64Mi", "100m")),
@@ -475,6 +484,7 @@ fn exporter_auth_container(redis: &Redis) -> Container {
     Container {
         name: "exporter-auth".into(),
         image: Some(redis.image.clone()),
+        image_pull_policy: pull_policy(&redis.image),
         command: Some(vec!["sh".into(), "-c".into(), script]),
         resources: Some(fixed_resources("10m", "16Mi", "50m")),
         security_context: Some(container_security()),

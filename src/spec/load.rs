@@ -195,6 +195,7 @@ fn check_defaults(doc: &S<Document>, diags: &mut Vec<Diagnostic>) {
 /// Turns a YAML or serde error into a diagnostic with a did-you-mean where it helps.
 fn parse_error(file: FileId, text: &str, err: &serde_saphyr::Error) -> Diagnostic {
     use serde_saphyr::Error as E;
+    let err = err.without_snippet();
     let span = err
         .location()
         .filter(|l| l.line() > 0)
@@ -226,13 +227,20 @@ fn parse_error(file: FileId, text: &str, err: &serde_saphyr::Error) -> Diagnosti
     }
 }
 
-/// serde-saphyr's rendering adds its own location and snippet; keep the message.
+/// serde-saphyr's rendering starts with its own "line N column M: "; the
+/// diagnostic already names the place, so keep only the message.
 fn first_line(rendered: &str) -> String {
     let line = rendered.lines().next().unwrap_or("invalid YAML").trim();
     let line = line.strip_prefix("error: ").unwrap_or(line);
-    // Drop a trailing " at line X, column Y" if present: the diagnostic has the place.
-    match line.find(" at line ") {
-        Some(i) => line[..i].to_owned(),
-        None => line.to_owned(),
-    }
+    let without_place = line
+        .strip_prefix("line ")
+        .and_then(|rest| rest.split_once(": "))
+        .filter(|(place, _)| {
+            place
+                .split(' ')
+                .all(|w| w == "column" || w.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .map(|(_, msg)| msg);
+    let msg = without_place.unwrap_or(line);
+    msg.find(" at line ").map_or(msg, |i| &msg[..i]).to_owned()
 }

@@ -722,7 +722,12 @@ impl Cx<'_> {
                 }
             }
         }
+        let written = r.limits.as_ref().is_some_and(|l| l.value.memory.is_some());
         let Some(limit) = out.limits.get("memory").copied() else {
+            if written {
+                // Present but invalid: already reported where it is written.
+                return None;
+            }
             let limits_at = r.limits.as_ref().map_or(r_at, |l| l.span);
             self.err(limits_at, "missing required field 'resources.limits.memory'")
                 .help = Some("Redis needs a memory limit: maxmemory is derived from it, and an unbounded Redis is killed by the node, not by its eviction policy".into());

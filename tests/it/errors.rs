@@ -1,0 +1,184 @@
+//! Error messages, exactly as a user sees them: one case per validation
+//! rule in `tests/errors/`, each snapshot reviewed like code.
+
+use std::fs;
+
+use crate::common::{cli, tree};
+
+/// Runs `validate` on a workspace holding `text` as `specs/<name>`; returns stderr.
+fn validate(name: &str, text: &[u8]) -> String {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::create_dir_all(tmp.path().join("specs")).unwrap();
+    fs::write(tmp.path().join("specs").join(name), text).unwrap();
+    let assert = cli(tmp.path()).arg("validate").assert().code(2);
+    // And build writes nothing.
+    cli(tmp.path()).arg("build").assert().code(2);
+    assert!(!tmp.path().join("output").exists());
+    String::from_utf8(assert.get_output().stderr.clone()).unwrap()
+}
+
+#[test]
+fn error_messages() {
+    insta::glob!("../errors", "*.yaml", |path| {
+        let name = path.file_name().unwrap().to_str().unwrap();
+        let stderr = validate(name, &fs::read(path).unwrap());
+        insta::assert_snapshot!(stderr);
+    });
+}
+
+#[test]
+fn unknown_field_reads_like_a_compiler_error() {
+    let stderr = validate(
+        "orders.yaml",
+        &fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/errors/unknown-field.yaml"
+        ))
+        .unwrap(),
+    );
+    let expected = "specs/orders.yaml:8:3: error: unknown field 'shard'; did you mean 'shards'?\n";
+    assert!(stderr.starts_with(expected), "{stderr}");
+    assert!(stderr.contains("8 |   shard: 3\n"), "{stderr}");
+    assert!(stderr.contains("  |   ^"), "{stderr}");
+}
+
+#[test]
+fn config_typos_suggest_the_real_directive() {
+    let stderr = validate(
+        "c.yaml",
+        &fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/errors/config-did-you-mean.yaml"
+        ))
+        .unwrap(),
+    );
+    assert!(stderr.contains("specs/c.yaml:10:5: error: 'rdb-compression' is not a redis 7.2 directive; did you mean 'rdbcompression'?"), "{stderr}");
+    assert!(stderr.contains("specs/c.yaml:11:5: error: 'aof-enabled' is not a redis 7.2 directive; did you mean 'appendonly'?"), "{stderr}");
+    assert!(
+        stderr.contains("error: 2 error(s); nothing was written"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn all_errors_of_all_specs_are_reported_in_one_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let specs = tmp.path().join("specs/team");
+    fs::create_dir_all(&specs).unwrap();
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/errors/");
+    for case in ["maxmemory-policy", "sentinel-quorum", "capacity"] {
+        fs::copy(
+            format!("{dir}{case}.yaml"),
+            specs.join(format!("{case}.yaml")),
+        )
+        .unwrap();
+    }
+    let out = cli(tmp.path())
+        .arg("validate")
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let stderr = String::from_utf8(out).unwrap();
+    for needle in [
+        "specs/team/capacity.yaml:",
+        "specs/team/maxmemory-policy.yaml:",
+        "specs/team/sentinel-quorum.yaml:",
+    ] {
+        assert!(stderr.contains(needle), "{needle} missing in {stderr}");
+    }
+}
+
+#[test]
+fn an_error_in_a_defaults_file_points_at_the_defaults_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let specs = tmp.path().join("specs/team");
+    fs::create_dir_all(&specs).unwrap();
+    fs::write(
+        tmp.path().join("specs/_defaults.yaml"),
+        "metadata:\n  namespace: team\nspec:\n  version: \"7.2.5\"\n  maxmemoryPolicy: lru\n",
+    )
+    .unwrap();
+    fs::write(specs.join("a.yaml"), "apiVersion: redis-gitops/v1\nkind: Redis\nmetadata: {name: a}\nspec:\n  resources: {limits: {memory: 1Gi}}\n").unwrap();
+    let out = cli(tmp.path())
+        .arg("validate")
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let stderr = String::from_utf8(out).unwrap();
+    assert!(
+        stderr.starts_with("specs/_defaults.yaml:5:20: error: unknown maxmemory policy 'lru'"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn defaults_cascade_nearest_wins_maps_merge_lists_replace() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = tmp.path().join("specs");
+    fs::create_dir_all(s.join("team/sub")).unwrap();
+    fs::write(s.join("_defaults.yaml"), "metadata:\n  namespace: outer\n  labels: {a: outer, b: outer}\nspec:\n  version: \"7.0.15\"\n  config: {hz: \"10\", maxclients: \"100\"}\n  scheduling:\n    tolerations: [{key: outer, operator: Exists}]\n").unwrap();
+    fs::write(s.join("team/_defaults.yaml"), "metadata:\n  namespace: inner\n  labels: {b: inner}\nspec:\n  config: {hz: \"15\"}\n  scheduling:\n    tolerations: [{key: inner, operator: Exists}]\n").unwrap();
+    fs::write(s.join("team/sub/x.yaml"), "apiVersion: redis-gitops/v1\nkind: Redis\nmetadata: {name: x, labels: {c: own}}\nspec:\n  config: {maxclients: \"5\"}\n  resources: {limits: {memory: 1Gi}}\n").unwrap();
+    cli(tmp.path()).arg("build").assert().success();
+    let files = tree(&tmp.path().join("output"));
+    let sts =
+        String::from_utf8(files[std::path::Path::new("team/sub/x/statefulset-x.yaml")].clone())
+            .unwrap();
+    let doc: serde_yaml::Value = serde_yaml::from_str(&sts).unwrap();
+    assert_eq!(
+        doc["metadata"]["namespace"], "inner",
+        "nearest defaults win"
+    );
+    assert_eq!(doc["metadata"]["labels"]["a"], "outer", "maps merge deeply");
+    assert_eq!(doc["metadata"]["labels"]["b"], "inner");
+    assert_eq!(doc["metadata"]["labels"]["c"], "own");
+    let tolerations = doc["spec"]["template"]["spec"]["tolerations"]
+        .as_sequence()
+        .unwrap();
+    assert_eq!(tolerations.len(), 1, "lists replace");
+    assert_eq!(tolerations[0]["key"], "inner");
+    let cm = String::from_utf8(
+        files[std::path::Path::new("team/sub/x/configmap-x-config.yaml")].clone(),
+    )
+    .unwrap();
+    assert!(cm.contains("hz 15\\n") || cm.contains("hz 15\n"), "{cm}");
+    assert!(
+        cm.contains("maxclients 5"),
+        "the spec's own value wins: {cm}"
+    );
+}
+
+#[test]
+fn duplicate_deployments_are_reported_at_the_second() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = tmp.path().join("specs");
+    fs::create_dir_all(s.join("b")).unwrap();
+    let spec = "apiVersion: redis-gitops/v1\nkind: Redis\nmetadata: {name: x, namespace: n}\nspec:\n  version: \"7.2.5\"\n  resources: {limits: {memory: 1Gi}}\n";
+    fs::write(s.join("a.yaml"), spec).unwrap();
+    fs::write(s.join("b/a.yaml"), spec).unwrap();
+    let out = cli(tmp.path())
+        .arg("validate")
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let stderr = String::from_utf8(out).unwrap();
+    assert!(
+        stderr.starts_with("specs/b/a.yaml:3:18: error: 'x' in namespace 'n' is defined twice"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn non_utf8_and_empty_inputs_are_errors_not_panics() {
+    let stderr = validate("bin.yaml", b"apiVersion: redis-gitops/v1\nkind: \xff\xfe\n");
+    assert!(
+        stderr.starts_with("specs/bin.yaml:2:7: error: file is not valid UTF-8"),
+        "{stderr}"
+    );
+}

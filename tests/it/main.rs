@@ -1,0 +1,9 @@
+//! Integration tests: one binary, one module per area. Every test runs the
+//! real CLI or the real external tools; a missing tool fails the test.
+
+mod cli;
+mod common;
+mod errors;
+mod fuzz;
+mod servers;
+mod tools;

@@ -457,7 +457,7 @@ fn exporter_container(redis: &Redis, image: &str) -> Container {
     Container {
         name: "metrics".into(),
         image: Some(image.into()),
-        image_pull_policy: pull_policy(&image),
+        image_pull_policy: pull_policy(image),
         env: Some(env),
         ports: Some(vec![port("metrics", METRICS_PORT)]),
         resources: Some(fixed_resources("10m", "64Mi", "100m")),

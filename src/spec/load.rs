@@ -165,7 +165,7 @@ pub fn load_files(root: &Path, inputs: Vec<(PathBuf, Vec<u8>)>) -> Loaded {
         }
     }
     // Nearest defaults first: a nearer file's values win over a farther one's.
-    defaults.sort_by(|a, b| b.0.components().count().cmp(&a.0.components().count()));
+    defaults.sort_by_key(|d| std::cmp::Reverse(d.0.components().count()));
     for spec in &mut specs {
         for (dir, doc) in &defaults {
             if spec.dir.starts_with(dir) {

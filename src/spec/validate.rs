@@ -388,7 +388,7 @@ impl Cx<'_> {
             .as_ref()
             .and_then(|r| r.limits.get("memory").copied());
         let maxmemory_bytes = limit.and_then(|l| self.maxmemory(&spec, l));
-        let maxmemory_policy = self.policy(&spec, mode);
+        let maxmemory_policy = self.policy(&spec);
         let storage = self.storage(&spec);
         let persistence = self.persistence(&spec, storage.is_some(), mode);
         let dataset = match (&spec.capacity, maxmemory_bytes) {
@@ -734,7 +734,7 @@ impl Cx<'_> {
             return None;
         };
         // Guaranteed memory: a Redis pod whose request is below its limit is the first evicted.
-        let request = *out.requests.entry("memory".into()).or_insert(limit);
+        out.requests.entry("memory".into()).or_insert(limit);
         for key in ["cpu", "memory"] {
             if let (Some(req), Some(lim)) = (out.requests.get(key), out.limits.get(key)) {
                 if req.millis() > lim.millis() {
@@ -757,7 +757,6 @@ impl Cx<'_> {
                 }
             }
         }
-        let _ = request;
         ok.then_some(out)
     }
 
@@ -795,7 +794,7 @@ impl Cx<'_> {
         }
     }
 
-    fn policy(&mut self, spec: &model::Spec, mode: Mode) -> String {
+    fn policy(&mut self, spec: &model::Spec) -> String {
         let Some(p) = &spec.maxmemory_policy else {
             return "noeviction".into();
         };
@@ -808,7 +807,6 @@ impl Cx<'_> {
                 },
             );
         }
-        let _ = mode;
         p.value.clone()
     }
 

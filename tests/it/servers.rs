@@ -308,3 +308,29 @@ fn every_rendered_config_starts_a_real_server_with_the_spec_settings() {
         }
     }
 }
+
+#[test]
+fn every_rendered_script_parses_as_posix_sh() {
+    let templates = Templates::load(None).unwrap();
+    for redis in &demo() {
+        for (name, text) in config::files(redis, &templates).unwrap() {
+            if !name.ends_with(".sh") {
+                continue;
+            }
+            let tmp = tempfile::NamedTempFile::new().unwrap();
+            std::fs::write(tmp.path(), &text).unwrap();
+            // Debian's /bin/sh is dash, as in the official redis and valkey images.
+            let out = Command::new(tool("dash"))
+                .arg("-n")
+                .arg(tmp.path())
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}/{name}: {}",
+                redis.name,
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}

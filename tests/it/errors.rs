@@ -10,11 +10,23 @@ fn validate(name: &str, text: &[u8]) -> String {
     let tmp = tempfile::tempdir().unwrap();
     fs::create_dir_all(tmp.path().join("specs")).unwrap();
     fs::write(tmp.path().join("specs").join(name), text).unwrap();
-    let assert = cli(tmp.path()).arg("validate").assert().code(2);
+    let stderr = validate_fails(tmp.path());
     // And build writes nothing.
     cli(tmp.path()).arg("build").assert().code(2);
     assert!(!tmp.path().join("output").exists());
-    String::from_utf8(assert.get_output().stderr.clone()).unwrap()
+    stderr
+}
+
+/// Runs `validate` in `dir`, expects exit 2, returns stderr.
+fn validate_fails(dir: &std::path::Path) -> String {
+    let out = cli(dir)
+        .arg("validate")
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    String::from_utf8(out).unwrap()
 }
 
 #[test]
@@ -73,14 +85,7 @@ fn all_errors_of_all_specs_are_reported_in_one_run() {
         )
         .unwrap();
     }
-    let out = cli(tmp.path())
-        .arg("validate")
-        .assert()
-        .code(2)
-        .get_output()
-        .stderr
-        .clone();
-    let stderr = String::from_utf8(out).unwrap();
+    let stderr = validate_fails(tmp.path());
     for needle in [
         "specs/team/capacity.yaml:",
         "specs/team/maxmemory-policy.yaml:",
@@ -101,14 +106,7 @@ fn an_error_in_a_defaults_file_points_at_the_defaults_file() {
     )
     .unwrap();
     fs::write(specs.join("a.yaml"), "apiVersion: redis-gitops/v1\nkind: Redis\nmetadata: {name: a}\nspec:\n  resources: {limits: {memory: 1Gi}}\n").unwrap();
-    let out = cli(tmp.path())
-        .arg("validate")
-        .assert()
-        .code(2)
-        .get_output()
-        .stderr
-        .clone();
-    let stderr = String::from_utf8(out).unwrap();
+    let stderr = validate_fails(tmp.path());
     assert!(
         stderr.starts_with("specs/_defaults.yaml:5:20: error: unknown maxmemory policy 'lru'"),
         "{stderr}"
@@ -160,14 +158,7 @@ fn duplicate_deployments_are_reported_at_the_second() {
     let spec = "apiVersion: redis-gitops/v1\nkind: Redis\nmetadata: {name: x, namespace: n}\nspec:\n  version: \"7.2.5\"\n  resources: {limits: {memory: 1Gi}}\n";
     fs::write(s.join("a.yaml"), spec).unwrap();
     fs::write(s.join("b/a.yaml"), spec).unwrap();
-    let out = cli(tmp.path())
-        .arg("validate")
-        .assert()
-        .code(2)
-        .get_output()
-        .stderr
-        .clone();
-    let stderr = String::from_utf8(out).unwrap();
+    let stderr = validate_fails(tmp.path());
     assert!(
         stderr.starts_with("specs/b/a.yaml:3:18: error: 'x' in namespace 'n' is defined twice"),
         "{stderr}"

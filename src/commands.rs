@@ -97,7 +97,7 @@ fn load_and_validate(specs: &Path, reporter: &Reporter) -> Option<(Sources, Vec<
     Some((loaded.sources, valid))
 }
 
-/// Loads, validates and renders in memory.
+/// Renders validated specs in memory, with the built-in or overriding templates.
 pub fn compile(specs: &[Redis], templates: Option<&Path>) -> anyhow::Result<Vec<File>> {
     let templates = Templates::load(templates)?;
     Ok(render::render_all(specs, &templates)?)

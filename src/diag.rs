@@ -32,8 +32,6 @@ pub struct Diagnostic {
     pub message: String,
     /// Where the problem is; `None` for problems with no place in a file.
     pub span: Option<Span>,
-    /// A short label drawn under the caret.
-    pub label: Option<String>,
     /// A suggestion, printed as `help: ...`.
     pub help: Option<String>,
 }
@@ -44,7 +42,6 @@ impl Diagnostic {
             severity: Severity::Error,
             message: message.into(),
             span: span.into(),
-            label: None,
             help: None,
         }
     }
@@ -54,12 +51,6 @@ impl Diagnostic {
             severity: Severity::Warning,
             ..Diagnostic::error(span, message)
         }
-    }
-
-    #[must_use]
-    pub fn with_label(mut self, label: impl Into<String>) -> Self {
-        self.label = Some(label.into());
-        self
     }
 
     #[must_use]
@@ -96,10 +87,7 @@ impl Diagnostic {
                         .map_or(range.start, |c| range.start + c.len_utf8());
                     range = range.start..end;
                 }
-                let mut annotation = AnnotationKind::Primary.span(range);
-                if let Some(label) = &self.label {
-                    annotation = annotation.label(label.as_str());
-                }
+                let annotation = AnnotationKind::Primary.span(range);
                 let report = &[Group::with_level(level)
                     .element(Snippet::source(file.text.as_str()).annotation(annotation))];
                 let renderer = if color {

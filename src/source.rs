@@ -35,8 +35,15 @@ impl Span {
         }
     }
 
-    /// Builds a span from a serde-saphyr location in `file`.
-    pub fn from_location(file: FileId, loc: &serde_saphyr::Location, text: &str) -> Self {
+    /// Builds a span from a serde-saphyr location in `file`, a text of
+    /// `text_len` bytes. Where the parser knows no byte offset,
+    /// `fallback_start(line, column)` supplies one.
+    pub fn from_location(
+        file: FileId,
+        loc: &serde_saphyr::Location,
+        text_len: usize,
+        fallback_start: impl FnOnce(u32, u32) -> usize,
+    ) -> Self {
         let span = loc.span();
         let line = u32::try_from(loc.line()).unwrap_or(u32::MAX).max(1);
         let column = u32::try_from(loc.column()).unwrap_or(u32::MAX).max(1);
@@ -45,10 +52,10 @@ impl Span {
                 usize::try_from(o).unwrap_or(0),
                 usize::try_from(l).unwrap_or(0),
             ),
-            _ => (line_col_to_offset(text, line, column), 0),
+            _ => (fallback_start(line, column), 0),
         };
-        let start = start.min(text.len());
-        let len = len.min(text.len() - start);
+        let start = start.min(text_len);
+        let len = len.min(text_len - start);
         Span {
             file,
             line,
@@ -63,7 +70,8 @@ impl Span {
     }
 }
 
-fn line_col_to_offset(text: &str, line: u32, column: u32) -> usize {
+/// The byte offset of a 1-based line and column in `text`.
+pub fn line_col_to_offset(text: &str, line: u32, column: u32) -> usize {
     let mut offset = 0;
     for (i, l) in text.split_inclusive('\n').enumerate() {
         if i + 1 == line as usize {

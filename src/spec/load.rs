@@ -72,11 +72,11 @@ pub fn load_dir(root: &Path) -> Loaded {
             )),
         }
     }
-    let mut rest = load_files(root, inputs);
-    loaded.diagnostics.append(&mut rest.diagnostics);
-    loaded.sources = rest.sources;
-    loaded.specs = rest.specs;
-    loaded
+    let mut parsed = load_files(root, inputs);
+    // Discovery problems first, then what parsing found.
+    loaded.diagnostics.append(&mut parsed.diagnostics);
+    parsed.diagnostics = loaded.diagnostics;
+    parsed
 }
 
 fn is_yaml(path: &Path) -> bool {
@@ -200,7 +200,9 @@ fn parse_error(file: FileId, text: &str, err: &serde_saphyr::Error) -> Diagnosti
         .location()
         .filter(|l| l.line() > 0)
         .map_or(Span::file_start(file), |l| {
-            Span::from_location(file, &l, text)
+            Span::from_location(file, &l, text.len(), |line, col| {
+                crate::source::line_col_to_offset(text, line, col)
+            })
         });
     match err {
         E::SerdeUnknownField {

@@ -46,29 +46,9 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for S<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let spanned = serde_saphyr::Spanned::<T>::deserialize(d)?;
         let (file, len) = CURRENT_FILE.with(Cell::get);
-        let loc = spanned.referenced;
-        let sp = loc.span();
-        let line = u32::try_from(loc.line()).unwrap_or(u32::MAX).max(1);
-        let column = u32::try_from(loc.column()).unwrap_or(u32::MAX).max(1);
-        let start = sp
-            .byte_offset()
-            .and_then(|o| usize::try_from(o).ok())
-            .unwrap_or(0)
-            .min(len);
-        let byte_len = sp
-            .byte_len()
-            .and_then(|o| usize::try_from(o).ok())
-            .unwrap_or(0)
-            .min(len - start);
         Ok(S {
+            span: Span::from_location(file, &spanned.referenced, len, |_, _| 0),
             value: spanned.value,
-            span: Span {
-                file,
-                line,
-                column,
-                start,
-                len: byte_len,
-            },
         })
     }
 }

@@ -57,11 +57,15 @@ fn demo() -> Vec<Redis> {
     valid
 }
 
+/// P-256 keys: quick to make.
+const EC_KEY: [&str; 4] = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"];
+
+/// A throw-away CA and a server certificate for 127.0.0.1, as `/tls/` holds them.
 fn certs(dir: &Path) {
     let openssl = tool("openssl");
-    let run = |args: &[&str]| {
+    let run = |args: Vec<&str>| {
         let out = Command::new(&openssl)
-            .args(args)
+            .args(&args)
             .current_dir(dir)
             .output()
             .unwrap();
@@ -76,38 +80,34 @@ fn certs(dir: &Path) {
         "subjectAltName=IP:127.0.0.1,DNS:localhost\n",
     )
     .unwrap();
-    run(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.crt",
-        "-days",
-        "1",
-        "-subj",
-        "/CN=test-ca",
-    ]);
-    run(&[
-        "req",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-keyout",
-        "tls.key",
-        "-out",
-        "tls.csr",
-        "-subj",
-        "/CN=localhost",
-    ]);
-    run(&[
+    let key = |prefix: &[&'static str], rest: &[&'static str]| [prefix, &EC_KEY, rest].concat();
+    run(key(
+        &["req", "-x509"],
+        &[
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.crt",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=test-ca",
+        ],
+    ));
+    run(key(
+        &["req"],
+        &[
+            "-nodes",
+            "-keyout",
+            "tls.key",
+            "-out",
+            "tls.csr",
+            "-subj",
+            "/CN=localhost",
+        ],
+    ));
+    run(vec![
         "x509",
         "-req",
         "-in",

@@ -250,3 +250,99 @@ for path in sys.argv[1:]:
         assert_eq!(a, b, "{} reads differently under YAML 1.1", f.display());
     }
 }
+
+#[test]
+fn templates_can_be_overridden_by_file_name() {
+    let ws = workspace(&demo_specs());
+    let templates = ws.path().join("my-templates");
+    fs::create_dir_all(&templates).unwrap();
+    fs::write(
+        templates.join("probe.sh.j2"),
+        "#!/bin/sh\n# custom probe for {{ name }}\nexit 0\n",
+    )
+    .unwrap();
+    cli(ws.path())
+        .args(["build", "--templates", "my-templates"])
+        .assert()
+        .success();
+    let out = ws.path().join("output");
+    let cm = fs::read_to_string(out.join("cache/pinned/configmap-pinned-config.yaml")).unwrap();
+    assert!(cm.contains("# custom probe for pinned"), "{cm}");
+    // Templates not overridden stay the built-in ones.
+    assert!(cm.contains("exec redis-server"), "{cm}");
+    // The same override must be given to check, or the output is stale.
+    cli(ws.path())
+        .args(["check", "--templates", "my-templates"])
+        .assert()
+        .code(0);
+    cli(ws.path()).arg("check").assert().code(1);
+}
+
+#[test]
+fn a_misspelt_template_variable_is_an_error_not_an_empty_string() {
+    let ws = workspace(&demo_specs());
+    let templates = ws.path().join("t");
+    fs::create_dir_all(&templates).unwrap();
+    fs::write(templates.join("redis.conf.j2"), "port {{ ports.rediss }}\n").unwrap();
+    let assert = cli(ws.path())
+        .args(["build", "--templates", "t"])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(stderr.contains("template 'redis.conf.j2'"), "{stderr}");
+    assert!(!ws.path().join("output").exists(), "nothing written");
+}
+
+#[test]
+fn color_is_chosen_by_the_flag_and_quiet_silences_the_summary() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::create_dir_all(tmp.path().join("specs")).unwrap();
+    fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/errors/unknown-field.yaml"
+        ),
+        tmp.path().join("specs/x.yaml"),
+    )
+    .unwrap();
+    let stderr = |color: &str| {
+        let out = cli(tmp.path())
+            .args(["validate", "--color", color])
+            .assert()
+            .code(2)
+            .get_output()
+            .stderr
+            .clone();
+        String::from_utf8(out).unwrap()
+    };
+    assert!(
+        stderr("always").contains("\u{1b}["),
+        "ANSI styling with --color always"
+    );
+    assert!(
+        !stderr("never").contains('\u{1b}'),
+        "no styling with --color never"
+    );
+
+    let ws = workspace(&demo_specs());
+    let out = cli(ws.path())
+        .args(["build", "--quiet"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert!(out.is_empty(), "{}", String::from_utf8_lossy(&out));
+    let out = cli(ws.path())
+        .arg("build")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert!(
+        String::from_utf8(out)
+            .unwrap()
+            .contains("5 deployment(s): 0 written, 64 unchanged, 0 removed")
+    );
+}

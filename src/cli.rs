@@ -48,12 +48,39 @@ pub enum Command {
     Build,
     /// Compare what would be rendered with the output folder; exit 1 when stale.
     Check,
+    /// Show, object by object, how the rendered manifests differ from the committed ones.
+    Diff(DiffArgs),
     /// Parse and check every spec; report all errors.
     Validate,
     /// Print the JSON Schema of the spec format.
     Schema,
     /// Write a commented starter spec.
     Init(InitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    pub format: DiffFormat,
+    /// Exit 1 when there are differences (like `git diff --exit-code`).
+    #[arg(long)]
+    pub exit_code: bool,
+    /// Compare with the output committed at this git revision instead of the work tree.
+    #[arg(long, value_name = "REF")]
+    pub from_git: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// Unified diffs per object, coloured on a terminal.
+    Text,
+    /// A pull-request comment, one collapsible section per object.
+    Markdown,
+    /// A stable JSON document (see the README).
+    Json,
+    /// GitHub Actions workflow annotations.
+    Github,
 }
 
 #[derive(Debug, Args)]

@@ -2,13 +2,15 @@
 //!
 //! Exit codes follow the contract: 0 success, 1 "no" (stale output), 2 error.
 
+use std::fmt::Write as _;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
-use crate::cli::{Cli, Color, Command, InitArgs};
+use crate::cli::{Cli, Color, Command, DiffArgs, DiffFormat, InitArgs};
 use crate::diag::{self, Diagnostic, Severity};
+use crate::diff;
 use crate::output;
 use crate::render::{self, File, templates::Templates};
 use crate::source::Sources;
@@ -34,6 +36,24 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
     match &cli.command {
         Command::Build => build(&g.specs, &g.output, g.templates.as_deref(), &reporter),
         Command::Check => check(&g.specs, &g.output, g.templates.as_deref(), &reporter),
+        Command::Diff(args) => {
+            let color = match g.color {
+                Color::Always => true,
+                Color::Never => false,
+                Color::Auto => {
+                    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                        && std::io::stdout().is_terminal()
+                }
+            };
+            diff_command(
+                &g.specs,
+                &g.output,
+                g.templates.as_deref(),
+                args,
+                color,
+                &reporter,
+            )
+        }
         Command::Validate => {
             let Some((_, specs)) = load_and_validate(&g.specs, &reporter) else {
                 return Ok(2);
@@ -42,7 +62,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
             Ok(0)
         }
         Command::Schema => {
-            println!("{}", schema_json());
+            emit(&format!("{}\n", schema_json()));
             Ok(0)
         }
         Command::Init(args) => init(&g.specs, args, &reporter),
@@ -55,6 +75,12 @@ pub fn schema_json() -> String {
     serde_json::to_string_pretty(&schema).expect("schemas serialise")
 }
 
+/// Writes to stdout; a reader that went away (`| head`) is not an error.
+fn emit(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
 struct Reporter {
     color: bool,
     quiet: bool,
@@ -63,7 +89,7 @@ struct Reporter {
 impl Reporter {
     fn say(&self, line: &str) {
         if !self.quiet {
-            println!("{line}");
+            emit(&format!("{line}\n"));
         }
     }
 
@@ -98,9 +124,34 @@ fn load_and_validate(specs: &Path, reporter: &Reporter) -> Option<(Sources, Vec<
 }
 
 /// Renders validated specs in memory, with the built-in or overriding templates.
-pub fn compile(specs: &[Redis], templates: Option<&Path>) -> anyhow::Result<Vec<File>> {
+pub fn compile(
+    specs: &[Redis],
+    templates: Option<&Path>,
+    output: &Path,
+) -> anyhow::Result<Vec<File>> {
     let templates = Templates::load(templates)?;
-    Ok(render::render_all(specs, &templates)?)
+    let output_path = repo_path(output);
+    Ok(render::render_all(
+        specs,
+        &render::Inputs {
+            templates: &templates,
+            output_path: output_path.as_deref(),
+        },
+    )?)
+}
+
+/// The output folder as the Argo CD / Flux entry points name it: a relative
+/// path with forward slashes, or `None` when it is not one.
+fn repo_path(output: &Path) -> Option<String> {
+    let mut parts = Vec::new();
+    for c in output.components() {
+        match c {
+            std::path::Component::Normal(p) => parts.push(p.to_str()?.to_owned()),
+            std::path::Component::CurDir => {}
+            _ => return None,
+        }
+    }
+    Some(parts.join("/"))
 }
 
 fn build(
@@ -112,7 +163,7 @@ fn build(
     let Some((_, specs)) = load_and_validate(specs_dir, reporter) else {
         return Ok(2);
     };
-    let files = compile(&specs, templates)?;
+    let files = compile(&specs, templates, out)?;
     let existing = output::read(out)?;
     let changes = output::apply(out, &files, &existing)?;
     reporter.say(&format!(
@@ -134,7 +185,7 @@ fn check(
     let Some((_, specs)) = load_and_validate(specs_dir, reporter) else {
         return Ok(2);
     };
-    let files = compile(&specs, templates)?;
+    let files = compile(&specs, templates, out)?;
     let existing = output::read(out)?;
     output::check_ownership(&files, &existing)?;
     let changes = output::compare(&files, &existing);
@@ -147,22 +198,96 @@ fn check(
         ));
         return Ok(0);
     }
-    let show = |label: &str, paths: &[PathBuf]| {
-        for p in paths {
-            println!("{label:8} {}", out.join(p).display());
+    // A short diff of each stale file: its changed objects, a few lines each.
+    let stale: std::collections::BTreeSet<&PathBuf> = changes.stale.iter().collect();
+    let wanted: Vec<File> = files
+        .iter()
+        .filter(|f| stale.contains(&f.path))
+        .cloned()
+        .collect();
+    let report = diff::diff(
+        &wanted,
+        existing.generated.iter().filter(|(p, _)| stale.contains(p)),
+    )?;
+    let mut report_text = String::new();
+    for p in &changes.stale {
+        let _ = writeln!(report_text, "stale    {}", out.join(p).display());
+        let lines: Vec<&str> = report
+            .objects
+            .iter()
+            .filter(|o| &o.file == p)
+            .flat_map(|o| o.diff.lines().skip(2))
+            .collect();
+        for line in lines.iter().take(CHECK_DIFF_LINES) {
+            let _ = writeln!(report_text, "    {line}");
         }
-    };
-    show("stale", &changes.stale);
-    show("missing", &changes.missing);
-    show("extra", &changes.extra);
-    println!(
+        if lines.len() > CHECK_DIFF_LINES {
+            let _ = writeln!(
+                report_text,
+                "    ... {} more line(s): see `redis-gitops diff`",
+                lines.len() - CHECK_DIFF_LINES
+            );
+        } else if lines.is_empty() {
+            let _ = writeln!(report_text, "    (same objects, different formatting)");
+        }
+    }
+    for p in &changes.missing {
+        let _ = writeln!(
+            report_text,
+            "missing  {} (new; `build` writes it)",
+            out.join(p).display()
+        );
+    }
+    for p in &changes.extra {
+        let _ = writeln!(
+            report_text,
+            "extra    {} (no spec renders it; `build` removes it)",
+            out.join(p).display()
+        );
+    }
+    let _ = writeln!(
+        report_text,
         "{} is stale: {} stale, {} missing, {} extra; run `redis-gitops build`",
         out.display(),
         changes.stale.len(),
         changes.missing.len(),
         changes.extra.len()
     );
+    emit(&report_text);
     Ok(1)
+}
+
+/// Lines of diff `check` shows per stale file.
+const CHECK_DIFF_LINES: usize = 20;
+
+fn diff_command(
+    specs_dir: &Path,
+    out: &Path,
+    templates: Option<&Path>,
+    args: &DiffArgs,
+    color: bool,
+    reporter: &Reporter,
+) -> anyhow::Result<u8> {
+    let Some((_, specs)) = load_and_validate(specs_dir, reporter) else {
+        return Ok(2);
+    };
+    let files = compile(&specs, templates, out)?;
+    let committed = match &args.from_git {
+        Some(rev) => output::read_git(out, rev)?,
+        None => output::read(out)?,
+    };
+    let report = diff::diff(&files, &committed.generated)?;
+    let format = match args.format {
+        DiffFormat::Text => diff::Format::Text { color },
+        DiffFormat::Markdown => diff::Format::Markdown,
+        DiffFormat::Json => diff::Format::Json,
+        DiffFormat::Github => diff::Format::Github,
+    };
+    let text = diff::format(&report, format, out);
+    if !(reporter.quiet && matches!(format, diff::Format::Text { .. })) {
+        emit(&text);
+    }
+    Ok(u8::from(args.exit_code && !report.is_empty()))
 }
 
 fn init(specs_dir: &Path, args: &InitArgs, reporter: &Reporter) -> anyhow::Result<u8> {
@@ -181,7 +306,7 @@ fn init(specs_dir: &Path, args: &InitArgs, reporter: &Reporter) -> anyhow::Resul
         .clone()
         .unwrap_or_else(|| specs_dir.join(format!("{}.yaml", args.name)));
     if path == Path::new("-") {
-        print!("{text}");
+        emit(&text);
         return Ok(0);
     }
     if path.exists() {

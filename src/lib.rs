@@ -10,6 +10,7 @@
 pub mod cli;
 pub mod commands;
 pub mod diag;
+pub mod diff;
 pub mod output;
 pub mod render;
 pub mod source;

@@ -6,6 +6,7 @@
 //! whose maps are sorted, so key order is stable by construction.
 
 pub mod config;
+pub mod gitops;
 pub mod monitoring;
 pub mod policy;
 pub mod secrets;
@@ -14,7 +15,7 @@ pub mod templates;
 pub mod workload;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
@@ -108,40 +109,97 @@ pub enum RenderError {
         name: String,
         source: serde_yaml::Error,
     },
+    #[error(
+        "Argo CD and Flux entry points need the output folder as a relative path inside the \
+         repository (no '..'): run from the repository root with a relative --output"
+    )]
+    OutputPath,
+}
+
+/// What rendering needs besides the validated specs.
+pub struct Inputs<'a> {
+    pub templates: &'a Templates,
+    /// The output folder as a path inside the repository (`output`), which
+    /// the Argo CD and Flux entry points point at; `None` when the folder
+    /// was given as an absolute path or with `..`.
+    pub output_path: Option<&'a str>,
 }
 
 /// Renders every deployment into files, sorted by path.
-pub fn render_all(specs: &[Redis], templates: &Templates) -> Result<Vec<File>, RenderError> {
+pub fn render_all(specs: &[Redis], inputs: &Inputs) -> Result<Vec<File>, RenderError> {
     let mut files = Vec::new();
+    // Entry points by folder: (folder, objects with their spec).
+    let mut entries: BTreeMap<PathBuf, Vec<(Object, &Redis)>> = BTreeMap::new();
     for redis in specs {
-        files.extend(render_files(redis, templates)?);
+        files.extend(render_files(redis, inputs.templates)?);
+        let has_entries = redis.gitops.argocd.is_some() || redis.gitops.flux.is_some();
+        let output_path = match inputs.output_path {
+            Some(p) => p,
+            None if has_entries => return Err(RenderError::OutputPath),
+            None => "",
+        };
+        if let Some(argo) = &redis.gitops.argocd {
+            entries
+                .entry(redis.dir.join(gitops::ARGOCD_DIR))
+                .or_default()
+                .push((gitops::application(redis, argo, output_path), redis));
+        }
+        if let Some(flux) = &redis.gitops.flux {
+            let health = gitops::statefulsets(redis);
+            entries
+                .entry(redis.dir.join(gitops::FLUX_DIR))
+                .or_default()
+                .push((
+                    gitops::kustomization(redis, flux, output_path, &health),
+                    redis,
+                ));
+        }
+    }
+    for (dir, mut objects) in entries {
+        objects.sort_by(|a, b| a.0.file_name().cmp(&b.0.file_name()));
+        let mut names = Vec::new();
+        for (obj, redis) in &objects {
+            files.push(object_file(&dir, &header(&redis.source.display()), obj)?);
+            names.push(obj.file_name());
+        }
+        files.push(kustomization_file(
+            &dir,
+            &header(&format!(
+                "the specs in {}",
+                objects[0]
+                    .1
+                    .source
+                    .parent()
+                    .unwrap_or(Path::new(""))
+                    .display()
+            )),
+            names,
+        ));
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
 }
 
-/// The files of one deployment: its objects and a `kustomization.yaml`.
-pub fn render_files(redis: &Redis, templates: &Templates) -> Result<Vec<File>, RenderError> {
-    let dir = redis.dir.join(&redis.name);
-    let header = format!(
-        "{HEADER_PREFIX} from {}. Do not edit: change the spec and run `redis-gitops build`.\n",
-        redis.source.display()
-    );
-    let mut files = Vec::new();
-    let mut names = Vec::new();
-    for obj in render_objects(redis, templates)? {
-        let yaml = serde_yaml::to_string(&obj.value).map_err(|source| RenderError::Serialise {
-            kind: obj.kind.clone(),
-            name: obj.name.clone(),
-            source,
-        })?;
-        let name = obj.file_name();
-        files.push(File {
-            path: dir.join(&name),
-            contents: format!("{header}{yaml}"),
-        });
-        names.push(name);
-    }
+fn header(source: &dyn std::fmt::Display) -> String {
+    format!(
+        "{HEADER_PREFIX} from {source}. Do not edit: change the spec and run `redis-gitops build`.\n"
+    )
+}
+
+fn object_file(dir: &Path, header: &str, obj: &Object) -> Result<File, RenderError> {
+    let yaml = serde_yaml::to_string(&obj.value).map_err(|source| RenderError::Serialise {
+        kind: obj.kind.clone(),
+        name: obj.name.clone(),
+        source,
+    })?;
+    Ok(File {
+        path: dir.join(obj.file_name()),
+        contents: format!("{header}{yaml}"),
+    })
+}
+
+/// A `kustomization.yaml` listing `names` (sorted here).
+fn kustomization_file(dir: &Path, header: &str, mut names: Vec<String>) -> File {
     names.sort();
     let kustomization = serde_json::json!({
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
@@ -149,10 +207,23 @@ pub fn render_files(redis: &Redis, templates: &Templates) -> Result<Vec<File>, R
         "resources": names,
     });
     let yaml = serde_yaml::to_string(&kustomization).expect("plain JSON serialises");
-    files.push(File {
+    File {
         path: dir.join("kustomization.yaml"),
         contents: format!("{header}{yaml}"),
-    });
+    }
+}
+
+/// The files of one deployment: its objects and a `kustomization.yaml`.
+pub fn render_files(redis: &Redis, templates: &Templates) -> Result<Vec<File>, RenderError> {
+    let dir = redis.dir.join(&redis.name);
+    let header = header(&redis.source.display());
+    let mut files = Vec::new();
+    let mut names = Vec::new();
+    for obj in render_objects(redis, templates)? {
+        files.push(object_file(&dir, &header, &obj)?);
+        names.push(obj.file_name());
+    }
+    files.push(kustomization_file(&dir, &header, names));
     Ok(files)
 }
 

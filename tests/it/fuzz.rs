@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
-use redis_gitops::render::{render_all, templates::Templates};
+use redis_gitops::render::{Inputs, render_all, templates::Templates};
 use redis_gitops::spec::load::load_files;
 use redis_gitops::spec::validate::validate_all;
 
@@ -24,7 +24,14 @@ fn compile(root: &Path, inputs: Vec<(PathBuf, Vec<u8>)>) {
     let loaded = load_files(root, inputs);
     let (valid, _diags) = validate_all(&loaded.specs, &loaded.sources);
     let templates = Templates::load(None).unwrap();
-    render_all(&valid, &templates).unwrap();
+    render_all(
+        &valid,
+        &Inputs {
+            templates: &templates,
+            output_path: Some("output"),
+        },
+    )
+    .unwrap();
 }
 
 #[derive(Debug, Clone)]

@@ -1,0 +1,537 @@
+//! The semantic diff: rendered objects against committed ones.
+//!
+//! Objects are matched by apiVersion, kind, namespace and name, whatever
+//! file holds them, so moving an object between files is no change. Both
+//! sides are compared as parsed values with every mapping's keys sorted, so
+//! key order, quoting and indentation never show; a changed object gets a
+//! unified diff (3 lines of context) of its canonical YAML. Values under
+//! keys that look secret are masked before any text is made.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde_yaml::Value;
+use similar::TextDiff;
+
+use crate::render::File;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DiffError {
+    #[error("{path}: not valid YAML: {message}")]
+    Parse { path: PathBuf, message: String },
+}
+
+/// What identifies an object in a cluster.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectKey {
+    pub api_version: String,
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+}
+
+impl std::fmt::Display for ObjectKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ", self.kind)?;
+        if !self.namespace.is_empty() {
+            write!(f, "{}/", self.namespace)?;
+        }
+        write!(f, "{} ({})", self.name, self.api_version)
+    }
+}
+
+/// An object as found in a file.
+#[derive(Debug, Clone)]
+struct Located {
+    file: PathBuf,
+    deployment: String,
+    value: Value,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Change {
+    Changed,
+    Added,
+    Removed,
+}
+
+impl Change {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::Changed => "changed",
+            Change::Added => "added",
+            Change::Removed => "removed",
+        }
+    }
+}
+
+/// One object that differs.
+#[derive(Debug, Clone, Serialize)]
+pub struct ObjectDiff {
+    pub change: Change,
+    #[serde(flatten)]
+    pub key: ObjectKey,
+    /// The file holding it, relative to the output folder (the rendered
+    /// file, or the committed one for a removed object).
+    pub file: PathBuf,
+    /// The deployment's folder, relative to the output folder.
+    pub deployment: String,
+    /// Unified diff of the canonical YAML, secret-looking values masked.
+    pub diff: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub changed: usize,
+    pub added: usize,
+    pub removed: usize,
+    pub deployments: usize,
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} changed, {} added, {} removed in {} deployment{}",
+            self.changed,
+            self.added,
+            self.removed,
+            self.deployments,
+            if self.deployments == 1 { "" } else { "s" }
+        )
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    pub summary: Summary,
+    pub objects: Vec<ObjectDiff>,
+}
+
+impl Report {
+    pub fn is_empty(&self) -> bool {
+        self.objects.is_empty()
+    }
+}
+
+/// Diffs the rendered files against committed ones (path -> bytes, relative
+/// to the output folder). Only a committed file that is not YAML is an error.
+pub fn diff<'a>(
+    rendered: &[File],
+    committed: impl IntoIterator<Item = (&'a PathBuf, &'a Vec<u8>)>,
+) -> Result<Report, DiffError> {
+    let new = index(
+        rendered
+            .iter()
+            .map(|f| (f.path.as_path(), f.contents.as_bytes())),
+    )?;
+    let old = index(
+        committed
+            .into_iter()
+            .map(|(p, b)| (p.as_path(), b.as_slice())),
+    )?;
+    let mut objects = Vec::new();
+    for (key, n) in &new {
+        match old.get(key) {
+            None => objects.push(object_diff(Change::Added, key, None, n)),
+            Some(o) if o.value != n.value => {
+                objects.push(object_diff(Change::Changed, key, Some(o), n));
+            }
+            Some(_) => {}
+        }
+    }
+    for (key, o) in &old {
+        if !new.contains_key(key) {
+            objects.push(object_diff(Change::Removed, key, Some(o), o));
+        }
+    }
+    objects.sort_by(|a, b| (&a.deployment, &a.file, &a.key).cmp(&(&b.deployment, &b.file, &b.key)));
+    let mut summary = Summary::default();
+    for o in &objects {
+        *match o.change {
+            Change::Changed => &mut summary.changed,
+            Change::Added => &mut summary.added,
+            Change::Removed => &mut summary.removed,
+        } += 1;
+    }
+    summary.deployments = objects
+        .iter()
+        .map(|o| o.deployment.as_str())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    Ok(Report { summary, objects })
+}
+
+fn object_diff(
+    change: Change,
+    key: &ObjectKey,
+    old: Option<&Located>,
+    new: &Located,
+) -> ObjectDiff {
+    let (old_text, new_text) = match change {
+        Change::Added => (String::new(), yaml(&masked(&new.value, None, false))),
+        Change::Removed => (yaml(&masked(&new.value, None, false)), String::new()),
+        Change::Changed => {
+            let old = &old.expect("changed objects have both sides").value;
+            (
+                yaml(&masked(old, Some(&new.value), false)),
+                yaml(&masked(&new.value, Some(old), true)),
+            )
+        }
+    };
+    let diff = TextDiff::from_lines(&old_text, &new_text)
+        .unified_diff()
+        .context_radius(3)
+        .header("committed", "rendered")
+        .to_string();
+    ObjectDiff {
+        change,
+        key: key.clone(),
+        file: new.file.clone(),
+        deployment: new.deployment.clone(),
+        diff,
+    }
+}
+
+/// Every object of the files, canonicalised. A `kustomization.yaml` of
+/// kustomize itself is build configuration, not an object, and is skipped.
+fn index<'a>(
+    files: impl Iterator<Item = (&'a Path, &'a [u8])>,
+) -> Result<BTreeMap<ObjectKey, Located>, DiffError> {
+    let mut out = BTreeMap::new();
+    for (path, bytes) in files {
+        if path.extension().is_none_or(|e| e != "yaml" && e != "yml") {
+            continue;
+        }
+        for doc in serde_yaml::Deserializer::from_slice(bytes) {
+            let value = serde::Deserialize::deserialize(doc).map_err(|e| DiffError::Parse {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            })?;
+            let value = canonical(value);
+            let text = |k: &str| value[k].as_str().unwrap_or_default().to_owned();
+            let meta = |k: &str| value["metadata"][k].as_str().unwrap_or_default().to_owned();
+            let key = ObjectKey {
+                api_version: text("apiVersion"),
+                kind: text("kind"),
+                namespace: meta("namespace"),
+                name: meta("name"),
+            };
+            if value.is_null() || key.api_version.starts_with("kustomize.config.k8s.io/") {
+                continue;
+            }
+            let deployment = deployment_of(path, &value);
+            out.insert(
+                key,
+                Located {
+                    file: path.to_path_buf(),
+                    deployment,
+                    value,
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// The deployment an object belongs to: its folder, or for an Argo CD / Flux
+/// entry point (in a `_`-folder beside the deployments) the folder it points at.
+fn deployment_of(path: &Path, value: &Value) -> String {
+    let dir = path.parent().unwrap_or(Path::new(""));
+    let is_entry = dir
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with('_'));
+    let dir = if is_entry {
+        let part_of = value["metadata"]["labels"]["app.kubernetes.io/part-of"]
+            .as_str()
+            .unwrap_or_default();
+        dir.parent().unwrap_or(Path::new("")).join(part_of)
+    } else {
+        dir.to_path_buf()
+    };
+    dir.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The value with every mapping's keys in sorted order.
+fn canonical(value: Value) -> Value {
+    match value {
+        Value::Mapping(map) => {
+            let mut entries: Vec<(Value, Value)> =
+                map.into_iter().map(|(k, v)| (k, canonical(v))).collect();
+            entries.sort_by(|a, b| sort_key(&a.0).cmp(&sort_key(&b.0)));
+            Value::Mapping(entries.into_iter().collect())
+        }
+        Value::Sequence(items) => Value::Sequence(items.into_iter().map(canonical).collect()),
+        Value::Tagged(t) => Value::Tagged(Box::new(serde_yaml::value::TaggedValue {
+            tag: t.tag,
+            value: canonical(t.value),
+        })),
+        other => other,
+    }
+}
+
+fn sort_key(key: &Value) -> String {
+    match key {
+        Value::String(s) => s.clone(),
+        other => serde_yaml::to_string(other).unwrap_or_default(),
+    }
+}
+
+fn yaml(value: &Value) -> String {
+    serde_yaml::to_string(value).unwrap_or_default()
+}
+
+/// Whether a key's words (split at `-`, `_`, `.` and camelCase) name a secret.
+pub fn looks_secret(key: &str) -> bool {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    for c in key.chars() {
+        if !c.is_alphanumeric() {
+            words.push(std::mem::take(&mut word));
+        } else if c.is_uppercase() {
+            words.push(std::mem::take(&mut word));
+            word.extend(c.to_lowercase());
+        } else {
+            word.push(c);
+        }
+    }
+    words.push(word);
+    words.iter().any(|w| {
+        matches!(
+            w.as_str(),
+            "password" | "passwd" | "pass" | "token" | "key" | "cert" | "credentials"
+        )
+    })
+}
+
+pub const MASK: &str = "***";
+pub const MASK_CHANGED: &str = "*** (changed)";
+
+/// `value` with every scalar under a secret-looking key replaced by a mask,
+/// and the `value` of a `{name, value}` pair (an env var) whose name looks secret.
+/// `other` is the same object on the other side: on the rendered side
+/// (`is_new`), a masked value that differs from it says so, so that a change
+/// of a secret shows without showing the secret.
+fn masked(value: &Value, other: Option<&Value>, is_new: bool) -> Value {
+    match value {
+        Value::Mapping(map) => {
+            let secret_pair = map
+                .get("name")
+                .and_then(Value::as_str)
+                .is_some_and(looks_secret);
+            Value::Mapping(
+                map.iter()
+                    .map(|(k, v)| {
+                        let o = other.and_then(|o| o.get(k));
+                        let secret_key = k
+                            .as_str()
+                            .is_some_and(|k| looks_secret(k) || (secret_pair && k == "value"));
+                        let secret =
+                            secret_key && !matches!(v, Value::Mapping(_) | Value::Sequence(_));
+                        let v = if secret {
+                            let changed = is_new && o.is_some_and(|o| o != v);
+                            Value::String(if changed { MASK_CHANGED } else { MASK }.to_owned())
+                        } else {
+                            masked(v, o, is_new)
+                        };
+                        (k.clone(), v)
+                    })
+                    .collect(),
+            )
+        }
+        Value::Sequence(items) => Value::Sequence(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| masked(v, other.and_then(|o| o.get(i)), is_new))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// Output formats of `diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text { color: bool },
+    Markdown,
+    Json,
+    Github,
+}
+
+/// The report as the format wants it; `root` prefixes file paths.
+pub fn format(report: &Report, format: Format, root: &Path) -> String {
+    match format {
+        Format::Text { color } => text(report, color, root),
+        Format::Markdown => markdown(report, root),
+        Format::Json => json(report, root),
+        Format::Github => github(report, root),
+    }
+}
+
+fn file(root: &Path, o: &ObjectDiff) -> String {
+    root.join(&o.file).display().to_string()
+}
+
+fn text(report: &Report, color: bool, root: &Path) -> String {
+    let paint = |code: &str, s: &str| {
+        if color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_owned()
+        }
+    };
+    let mut out = String::new();
+    for o in &report.objects {
+        let (mark, code) = match o.change {
+            Change::Changed => ("~", "1;33"),
+            Change::Added => ("+", "1;32"),
+            Change::Removed => ("-", "1;31"),
+        };
+        let head = format!("{mark} {} {} ({})", o.change.as_str(), o.key, file(root, o));
+        let _ = writeln!(out, "{}", paint(code, &head));
+        for line in o.diff.lines() {
+            let code = match line.as_bytes().first() {
+                _ if line.starts_with("+++") || line.starts_with("---") => "1",
+                Some(b'+') => "32",
+                Some(b'-') => "31",
+                Some(b'@') => "36",
+                _ => "",
+            };
+            let _ = writeln!(
+                out,
+                "{}",
+                if code.is_empty() {
+                    line.to_owned()
+                } else {
+                    paint(code, line)
+                }
+            );
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(out, "{}", report.summary);
+    out
+}
+
+fn markdown(report: &Report, root: &Path) -> String {
+    let mut out = String::from("### redis-gitops diff\n\n");
+    if report.is_empty() {
+        out.push_str("No changes to the rendered manifests.\n");
+        return out;
+    }
+    let _ = writeln!(out, "**{}**\n", report.summary);
+    for o in &report.objects {
+        let _ = writeln!(
+            out,
+            "<details><summary>{}: <code>{}</code> in <code>{}</code></summary>\n\n```diff\n{}```\n\n</details>\n",
+            o.change.as_str(),
+            html_escape(&o.key.to_string()),
+            html_escape(&file(root, o)),
+            o.diff.replace("```", "`\u{200b}``"),
+        );
+    }
+    out
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// The JSON document `diff --format json` prints (documented in the README).
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    version: u32,
+    summary: &'a Summary,
+    objects: Vec<JsonObject<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonObject<'a> {
+    #[serde(flatten)]
+    object: &'a ObjectDiff,
+    path: String,
+}
+
+fn json(report: &Report, root: &Path) -> String {
+    let doc = JsonReport {
+        version: 1,
+        summary: &report.summary,
+        objects: report
+            .objects
+            .iter()
+            .map(|o| JsonObject {
+                object: o,
+                path: file(root, o),
+            })
+            .collect(),
+    };
+    let mut s = serde_json::to_string_pretty(&doc).expect("plain data serialises");
+    s.push('\n');
+    s
+}
+
+/// GitHub Actions workflow commands: one annotation per object, on its file.
+fn github(report: &Report, root: &Path) -> String {
+    let data = |s: &str| {
+        s.replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A")
+    };
+    let property = |s: &str| data(s).replace(':', "%3A").replace(',', "%2C");
+    let mut out = String::new();
+    for o in &report.objects {
+        let level = if o.change == Change::Removed {
+            "warning"
+        } else {
+            "notice"
+        };
+        let title = format!("redis-gitops: {} {}", o.change.as_str(), o.key);
+        let _ = writeln!(
+            out,
+            "::{level} file={},title={}::{}",
+            property(&file(root, o)),
+            property(&title),
+            data(&o.diff)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "::notice title={}::{}",
+        property("redis-gitops diff"),
+        data(&report.summary.to_string())
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::looks_secret;
+
+    #[test]
+    fn secret_looking_keys() {
+        for k in [
+            "password",
+            "secretKey",
+            "token",
+            "tls.key",
+            "ca-cert",
+            "REDIS_PASSWORD",
+            "authToken",
+        ] {
+            assert!(looks_secret(k), "{k}");
+        }
+        for k in ["name", "keyspace", "monkey", "secretName", "passive"] {
+            assert!(!looks_secret(k), "{k}");
+        }
+    }
+}

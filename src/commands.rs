@@ -198,37 +198,26 @@ fn check(
         ));
         return Ok(0);
     }
-    // A short diff of each stale file: its changed objects, a few lines each.
-    let stale: std::collections::BTreeSet<&PathBuf> = changes.stale.iter().collect();
-    let wanted: Vec<File> = files
-        .iter()
-        .filter(|f| stale.contains(&f.path))
-        .cloned()
-        .collect();
-    let report = diff::diff(
-        &wanted,
-        existing.generated.iter().filter(|(p, _)| stale.contains(p)),
-    )?;
+    // A short diff of each stale file: its first lines of unified diff.
     let mut report_text = String::new();
-    for p in &changes.stale {
-        let _ = writeln!(report_text, "stale    {}", out.join(p).display());
-        let lines: Vec<&str> = report
-            .objects
-            .iter()
-            .filter(|o| &o.file == p)
-            .flat_map(|o| o.diff.lines().skip(2))
-            .collect();
+    let stale: std::collections::BTreeSet<&PathBuf> = changes.stale.iter().collect();
+    for file in files.iter().filter(|f| stale.contains(&f.path)) {
+        let _ = writeln!(report_text, "stale    {}", out.join(&file.path).display());
+        let old = String::from_utf8_lossy(&existing.generated[&file.path]);
+        let diff = similar::TextDiff::from_lines(old.as_ref(), file.contents.as_str())
+            .unified_diff()
+            .context_radius(3)
+            .to_string();
+        let lines: Vec<&str> = diff.lines().collect();
         for line in lines.iter().take(CHECK_DIFF_LINES) {
             let _ = writeln!(report_text, "    {line}");
         }
         if lines.len() > CHECK_DIFF_LINES {
             let _ = writeln!(
                 report_text,
-                "    ... {} more line(s): see `redis-gitops diff`",
+                "    ... {} more line(s)",
                 lines.len() - CHECK_DIFF_LINES
             );
-        } else if lines.is_empty() {
-            let _ = writeln!(report_text, "    (same objects, different formatting)");
         }
     }
     for p in &changes.missing {

@@ -292,15 +292,17 @@ fn yaml(value: &Value) -> String {
 pub fn looks_secret(key: &str) -> bool {
     let mut words = Vec::new();
     let mut word = String::new();
+    let mut prev_lower = false;
     for c in key.chars() {
         if !c.is_alphanumeric() {
             words.push(std::mem::take(&mut word));
-        } else if c.is_uppercase() {
+        } else if c.is_uppercase() && prev_lower {
             words.push(std::mem::take(&mut word));
-            word.extend(c.to_lowercase());
-        } else {
-            word.push(c);
         }
+        if c.is_alphanumeric() {
+            word.extend(c.to_lowercase());
+        }
+        prev_lower = c.is_lowercase() || c.is_ascii_digit();
     }
     words.push(word);
     words.iter().any(|w| {

@@ -5,5 +5,6 @@ mod cli;
 mod common;
 mod errors;
 mod fuzz;
+mod gitops;
 mod servers;
 mod tools;

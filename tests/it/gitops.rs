@@ -1,0 +1,444 @@
+//! The GitOps workflow: check, diff in every format, --from-git, the
+//! pre-commit hooks run by the real `pre-commit`, and the entry points.
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use crate::common::{built_demo, cli, root, run, tool};
+
+fn stdout(assert: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8(assert.get_output().stdout.clone()).unwrap()
+}
+
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{} has '{from}'", path.display());
+    fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+/// The +/- lines of a unified diff, without the file headers.
+fn changed_lines(diff: &str) -> Vec<&str> {
+    diff.lines()
+        .filter(|l| (l.starts_with('+') || l.starts_with('-')) && !l.starts_with("+++"))
+        .filter(|l| !l.starts_with("---"))
+        .collect()
+}
+
+#[test]
+fn an_edited_spec_makes_check_fail_and_diff_show_only_the_changed_field() {
+    let ws = built_demo();
+    cli(ws.path()).arg("check").assert().code(0);
+    cli(ws.path())
+        .args(["diff", "--exit-code"])
+        .assert()
+        .code(0);
+    edit(
+        &ws.path().join("specs/payments/orders.yaml"),
+        "remoteProperty: password",
+        "remoteProperty: redis-password",
+    );
+    let check = cli(ws.path()).arg("check").assert().code(1);
+    let text = stdout(&check);
+    assert!(
+        text.contains("stale    output/payments/orders/externalsecret-orders-redis.yaml"),
+        "{text}"
+    );
+    assert!(
+        text.contains("output is stale: 1 stale, 0 missing, 0 extra"),
+        "{text}"
+    );
+    assert!(text.contains("-      property: password\n"), "{text}");
+
+    let diff = cli(ws.path())
+        .args(["diff", "--exit-code"])
+        .assert()
+        .code(1);
+    let text = stdout(&diff);
+    assert_eq!(
+        changed_lines(&text),
+        [
+            "-      property: password",
+            "+      property: redis-password"
+        ],
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "~ changed ExternalSecret payments/orders-redis (external-secrets.io/v1) \
+             (output/payments/orders/externalsecret-orders-redis.yaml)"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("1 changed, 0 added, 0 removed in 1 deployment\n"),
+        "{text}"
+    );
+    // Without --exit-code, differences are not a failure.
+    cli(ws.path()).arg("diff").assert().code(0);
+}
+
+#[test]
+fn key_order_and_formatting_never_show_as_changes() {
+    let ws = built_demo();
+    let file = ws
+        .path()
+        .join("output/payments/orders/externalsecret-orders-redis.yaml");
+    let text = fs::read_to_string(&file).unwrap();
+    // The same object, keys reordered, flow style, other quoting.
+    let header = text.lines().next().unwrap();
+    let reordered = format!(
+        "{header}\nspec:\n  target: {{name: orders-redis, creationPolicy: Owner}}\n  \
+         secretStoreRef: {{name: vault, kind: ClusterSecretStore}}\n  refreshInterval: \"1h\"\n  \
+         data:\n    - secretKey: password\n      remoteRef: {{property: password, key: payments/orders-redis}}\n\
+         metadata:\n  namespace: payments\n  name: orders-redis\n  labels:\n    team: payments\n    \
+         owner: platform\n    app.kubernetes.io/part-of: orders\n    app.kubernetes.io/name: redis\n    \
+         app.kubernetes.io/managed-by: redis-gitops\n    app.kubernetes.io/instance: orders\n  \
+         annotations: {{argocd.argoproj.io/sync-wave: \"0\"}}\nkind: ExternalSecret\n\
+         apiVersion: external-secrets.io/v1\n"
+    );
+    fs::write(&file, reordered).unwrap();
+    let diff = cli(ws.path())
+        .args(["diff", "--exit-code"])
+        .assert()
+        .code(0);
+    assert_eq!(
+        stdout(&diff),
+        "0 changed, 0 added, 0 removed in 0 deployments\n"
+    );
+    // The bytes differ, so check (a byte-level freshness check) says so.
+    let check = cli(ws.path()).arg("check").assert().code(1);
+    assert!(
+        stdout(&check).contains(
+            "stale    output/payments/orders/externalsecret-orders-redis.yaml\n    @@ -1,21 +1,28 @@\n"
+        ),
+        "{}",
+        stdout(&check)
+    );
+}
+
+#[test]
+fn a_removed_spec_is_listed_as_extra_and_build_removes_it_with_its_entry_point() {
+    let ws = built_demo();
+    let out = ws.path().join("output");
+    fs::write(out.join("payments/_argocd/README.md"), "mine\n").unwrap();
+    fs::remove_file(ws.path().join("specs/payments/sessions.yaml")).unwrap();
+    let check = cli(ws.path()).arg("check").assert().code(1);
+    let text = stdout(&check);
+    for extra in [
+        "output/payments/sessions/statefulset-sessions.yaml",
+        "output/payments/_argocd/application-payments-sessions.yaml",
+    ] {
+        assert!(
+            text.contains(&format!(
+                "extra    {extra} (no spec renders it; `build` removes it)"
+            )),
+            "{text}"
+        );
+    }
+    assert!(text.contains(
+        "stale    output/payments/_argocd/kustomization.yaml\n    \
+         @@ -3,4 +3,3 @@\n     kind: Kustomization\n     resources:\n     \
+         - application-payments-orders.yaml\n    -- application-payments-sessions.yaml\n"
+    ), "{text}");
+    let diff = cli(ws.path()).arg("diff").assert().code(0);
+    assert!(
+        stdout(&diff).contains("- removed Application argocd/payments-sessions"),
+        "{}",
+        stdout(&diff)
+    );
+    cli(ws.path()).arg("build").assert().success();
+    cli(ws.path()).arg("check").assert().code(0);
+    assert!(!out.join("payments/sessions").exists());
+    assert!(!out.join("payments/_argocd/application-payments-sessions.yaml").exists());
+    assert_eq!(
+        fs::read_to_string(out.join("payments/_argocd/README.md")).unwrap(),
+        "mine\n"
+    );
+}
+
+#[test]
+fn values_under_secret_looking_keys_are_masked_in_every_format() {
+    let ws = built_demo();
+    // A committed file someone edited by hand: a secret-looking value and a
+    // password in an env var that the specs do not render.
+    edit(
+        &ws.path()
+            .join("output/payments/orders/externalsecret-orders-redis.yaml"),
+        "    secretKey: password\n",
+        "    secretKey: hunter2\n",
+    );
+    edit(
+        &ws.path()
+            .join("output/payments/orders/statefulset-orders-shard-0.yaml"),
+        "        env:\n",
+        "        env:\n        - name: REDIS_PASSWORD\n          value: correct-horse\n",
+    );
+    for format in ["text", "markdown", "json", "github"] {
+        let diff = cli(ws.path())
+            .args(["diff", "--format", format])
+            .assert()
+            .code(0);
+        let text = stdout(&diff);
+        assert!(!text.contains("hunter2"), "{format}: {text}");
+        assert!(!text.contains("correct-horse"), "{format}: {text}");
+        assert!(text.contains("***"), "{format}: {text}");
+    }
+    let diff = cli(ws.path()).arg("diff").assert().code(0);
+    let lines = changed_lines(&stdout(&diff))
+        .into_iter()
+        .map(str::to_owned)
+        .collect::<Vec<_>>();
+    assert_eq!(
+        lines,
+        [
+            "-    secretKey: '***'",
+            "+    secretKey: '*** (changed)'",
+            "-        - name: REDIS_PASSWORD",
+            "-          value: '***'",
+        ],
+    );
+}
+
+/// A change of every kind: a changed field, an added and a removed object.
+fn scenario() -> tempfile::TempDir {
+    let ws = built_demo();
+    edit(
+        &ws.path().join("specs/payments/orders.yaml"),
+        "remoteProperty: password",
+        "remoteProperty: redis-password",
+    );
+    edit(
+        &ws.path().join("specs/payments/sessions.yaml"),
+        "spec:\n",
+        "spec:\n  metrics: {prometheusRule: false}\n",
+    );
+    edit(
+        &ws.path().join("specs/cache/pinned.yaml"),
+        "    serviceMonitor: true\n",
+        "    serviceMonitor: true\n    prometheusRule: true\n",
+    );
+    ws
+}
+
+#[test]
+fn every_format_is_snapshot_tested() {
+    let ws = scenario();
+    for format in ["text", "markdown", "json", "github"] {
+        let diff = cli(ws.path())
+            .args(["diff", "--format", format, "--exit-code"])
+            .assert()
+            .code(1);
+        insta::assert_snapshot!(format!("diff_{format}"), stdout(&diff));
+    }
+    let colored = cli(ws.path())
+        .args(["diff", "--color", "always"])
+        .assert()
+        .code(0);
+    assert!(stdout(&colored).contains("\x1b[32m+      property: redis-password\x1b[0m"));
+}
+
+#[test]
+fn json_format_parses_back_with_a_stable_shape() {
+    let ws = scenario();
+    let diff = cli(ws.path())
+        .args(["diff", "--format", "json"])
+        .assert()
+        .code(0);
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&diff)).unwrap();
+    assert_eq!(doc["version"], 1);
+    assert_eq!(
+        doc["summary"],
+        serde_json::json!({"changed": 1, "added": 1, "removed": 1, "deployments": 3})
+    );
+    let objects = doc["objects"].as_array().unwrap();
+    let summary: Vec<(String, String, String)> = objects
+        .iter()
+        .map(|o| {
+            (
+                o["change"].as_str().unwrap().to_owned(),
+                o["kind"].as_str().unwrap().to_owned(),
+                o["path"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (
+                "added".into(),
+                "PrometheusRule".into(),
+                "output/cache/pinned/prometheusrule-pinned.yaml".into()
+            ),
+            (
+                "changed".into(),
+                "ExternalSecret".into(),
+                "output/payments/orders/externalsecret-orders-redis.yaml".into()
+            ),
+            (
+                "removed".into(),
+                "PrometheusRule".into(),
+                "output/payments/sessions/prometheusrule-sessions.yaml".into()
+            ),
+        ]
+    );
+    for o in objects {
+        for key in [
+            "apiVersion",
+            "kind",
+            "namespace",
+            "name",
+            "file",
+            "deployment",
+            "diff",
+        ] {
+            assert!(o[key].is_string(), "{key} in {o}");
+        }
+    }
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let (ok, text) = run(Command::new(tool("git"))
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(["-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main"])
+        .args(args)
+        .current_dir(dir));
+    assert!(ok, "git {args:?}: {text}");
+    text
+}
+
+#[test]
+fn diff_from_git_reads_the_committed_output_without_touching_the_work_tree() {
+    let ws = built_demo();
+    git(ws.path(), &["init", "-q"]);
+    git(ws.path(), &["add", "."]);
+    git(ws.path(), &["commit", "-qm", "first"]);
+    edit(
+        &ws.path().join("specs/payments/orders.yaml"),
+        "remoteProperty: password",
+        "remoteProperty: redis-password",
+    );
+    cli(ws.path()).arg("build").assert().success();
+    // The work tree is fresh now, the commit is not.
+    cli(ws.path())
+        .args(["diff", "--exit-code"])
+        .assert()
+        .code(0);
+    let before = git(ws.path(), &["status", "--porcelain"]);
+    let diff = cli(ws.path())
+        .args(["diff", "--exit-code", "--from-git", "HEAD"])
+        .assert()
+        .code(1);
+    assert_eq!(
+        changed_lines(&stdout(&diff)),
+        [
+            "-      property: password",
+            "+      property: redis-password"
+        ]
+    );
+    assert_eq!(git(ws.path(), &["status", "--porcelain"]), before);
+    // From a subfolder-less revision name that does not exist: an error, exit 2.
+    let bad = cli(ws.path())
+        .args(["diff", "--from-git", "no-such-ref"])
+        .assert()
+        .code(2);
+    let err = String::from_utf8(bad.get_output().stderr.clone()).unwrap();
+    assert!(
+        err.contains("cannot read the output at git revision 'no-such-ref'"),
+        "{err}"
+    );
+}
+
+#[test]
+fn entry_points_point_at_the_deployment_folders() {
+    let ws = built_demo();
+    let out = ws.path().join("output");
+    let app: serde_yaml::Value = serde_yaml::from_str(
+        &fs::read_to_string(out.join("payments/_argocd/application-payments-orders.yaml")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(app["spec"]["source"]["path"], "output/payments/orders");
+    assert_eq!(app["spec"]["destination"]["namespace"], "payments");
+    assert_eq!(app["metadata"]["namespace"], "argocd");
+    let ks: serde_yaml::Value = serde_yaml::from_str(
+        &fs::read_to_string(out.join("cache/_flux/kustomization-cache-events.yaml")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(ks["spec"]["path"], "./output/cache/events");
+    assert_eq!(ks["spec"]["prune"], true);
+    let checks: Vec<&str> = ks["spec"]["healthChecks"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    for shard in 0..6 {
+        assert!(
+            checks.contains(&format!("events-shard-{shard}").as_str()),
+            "{checks:?}"
+        );
+    }
+    // Every object of a deployment carries a sync wave; workloads come after
+    // their configuration.
+    let wave = |file: &str| {
+        let v: serde_yaml::Value =
+            serde_yaml::from_str(&fs::read_to_string(out.join(file)).unwrap()).unwrap();
+        v["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]
+            .as_str()
+            .unwrap()
+            .parse::<i32>()
+            .unwrap()
+    };
+    assert!(
+        wave("payments/orders/configmap-orders-config.yaml")
+            < wave("payments/orders/statefulset-orders-shard-0.yaml")
+    );
+    // An absolute --output cannot be a path inside the repository.
+    let abs = cli(ws.path())
+        .args(["build", "--output"])
+        .arg(ws.path().join("elsewhere"))
+        .assert()
+        .code(2);
+    let err = String::from_utf8(abs.get_output().stderr.clone()).unwrap();
+    assert!(
+        err.contains("Argo CD and Flux entry points need the output folder as a relative path"),
+        "{err}"
+    );
+}
+
+/// The real `pre-commit try-repo` against a throw-away repository: the check
+/// hook fails on stale output and passes on fresh; the build hook re-renders.
+#[test]
+fn pre_commit_hooks_run_with_the_real_pre_commit() {
+    let ws = tempfile::tempdir().unwrap();
+    let repo = ws.path();
+    crate::common::copy_dir(&root().join("specs"), &repo.join("specs"));
+    git(repo, &["init", "-q"]);
+    git(repo, &["add", "."]);
+    git(repo, &["commit", "-qm", "specs, no output"]);
+    // pre-commit installs the hook (cargo install of this crate) into its
+    // cache; keep that cache in target/ so that later runs reuse it.
+    let cache = root().join("target/pre-commit-cache");
+    let try_repo = |hook: &str| {
+        run(Command::new(tool("pre-commit"))
+            .args(["try-repo"])
+            .arg(root())
+            .args([hook, "--all-files"])
+            .env("PRE_COMMIT_HOME", &cache)
+            .env("CARGO_TARGET_DIR", root().join("target/pre-commit-build"))
+            .current_dir(repo))
+    };
+    let (ok, text) = try_repo("redis-gitops-check");
+    assert!(!ok, "stale output fails the check hook:\n{text}");
+    assert!(text.contains("missing  output/payments/orders/kustomization.yaml"), "{text}");
+
+    let (ok, text) = try_repo("redis-gitops-build");
+    assert!(!ok, "the build hook changes files, which pre-commit reports:\n{text}");
+    assert!(text.contains("files were modified by this hook"), "{text}");
+    assert!(repo.join("output/payments/orders/kustomization.yaml").is_file());
+
+    let (ok, text) = try_repo("redis-gitops-check");
+    assert!(ok, "fresh output passes the check hook:\n{text}");
+    let (ok, text) = try_repo("redis-gitops-build");
+    assert!(ok, "a fresh build changes nothing:\n{text}");
+}

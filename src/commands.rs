@@ -128,6 +128,7 @@ pub fn compile(
     specs: &[Redis],
     templates: Option<&Path>,
     output: &Path,
+    committed: &output::Existing,
 ) -> anyhow::Result<Vec<File>> {
     let templates = Templates::load(templates)?;
     let output_path = repo_path(output);
@@ -136,6 +137,7 @@ pub fn compile(
         &render::Inputs {
             templates: &templates,
             output_path: output_path.as_deref(),
+            committed: &committed.generated,
         },
     )?)
 }
@@ -163,8 +165,9 @@ fn build(
     let Some((_, specs)) = load_and_validate(specs_dir, reporter) else {
         return Ok(2);
     };
-    let files = compile(&specs, templates, out)?;
     let existing = output::read(out)?;
+    refuse_stranded_slots(&specs, &existing)?;
+    let files = compile(&specs, templates, out, &existing)?;
     let changes = output::apply(out, &files, &existing)?;
     reporter.say(&format!(
         "{} deployment(s): {} written, {} unchanged, {} removed",
@@ -176,6 +179,33 @@ fn build(
     Ok(0)
 }
 
+/// Refuses a build that removes shards still owning slots: their
+/// StatefulSets would be pruned with the data. `plan` explains the safe way.
+fn refuse_stranded_slots(specs: &[Redis], existing: &output::Existing) -> anyhow::Result<()> {
+    for redis in specs {
+        let Some(derived) = render::slot_map(redis, &existing.generated)? else {
+            continue;
+        };
+        if !derived.stranded.is_empty() {
+            let slots: usize = derived.stranded.iter().map(|(_, n)| n).sum();
+            let shards: Vec<String> = derived
+                .stranded
+                .iter()
+                .map(|(s, _)| s.to_string())
+                .collect();
+            bail!(
+                "{}: removing shard(s) {} of '{}' would lose the {slots} slot(s) they own; \
+                 drain first: set drainShards so that they own nothing, build, sync, \
+                 then lower shards (see `redis-gitops plan`); nothing was written",
+                redis.source.display(),
+                shards.join(", "),
+                redis.name,
+            );
+        }
+    }
+    Ok(())
+}
+
 fn check(
     specs_dir: &Path,
     out: &Path,
@@ -185,8 +215,8 @@ fn check(
     let Some((_, specs)) = load_and_validate(specs_dir, reporter) else {
         return Ok(2);
     };
-    let files = compile(&specs, templates, out)?;
     let existing = output::read(out)?;
+    let files = compile(&specs, templates, out, &existing)?;
     output::check_ownership(&files, &existing)?;
     let changes = output::compare(&files, &existing);
     if changes.is_fresh() {
@@ -260,10 +290,11 @@ fn diff_command(
     let Some((_, specs)) = load_and_validate(specs_dir, reporter) else {
         return Ok(2);
     };
-    let files = compile(&specs, templates, out)?;
+    let existing = output::read(out)?;
+    let files = compile(&specs, templates, out, &existing)?;
     let committed = match &args.from_git {
         Some(rev) => output::read_git(out, rev)?,
-        None => output::read(out)?,
+        None => existing,
     };
     let report = diff::diff(&files, &committed.generated)?;
     let format = match args.format {

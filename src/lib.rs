@@ -15,3 +15,4 @@ pub mod output;
 pub mod render;
 pub mod source;
 pub mod spec;
+pub mod topology;

@@ -12,6 +12,7 @@ pub mod policy;
 pub mod secrets;
 pub mod services;
 pub mod templates;
+pub mod topology;
 pub mod workload;
 
 use std::collections::BTreeMap;
@@ -22,7 +23,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::spec::model::Engine;
-use crate::spec::validate::Redis;
+use crate::spec::validate::{Redis, Topology};
+use crate::topology::slots::SlotMap;
 use templates::{TemplateError, Templates};
 
 /// Every generated file opens with this; `build` prunes only files that do.
@@ -114,6 +116,8 @@ pub enum RenderError {
          repository (no '..'): run from the repository root with a relative --output"
     )]
     OutputPath,
+    #[error("cannot read the committed slot map in '{path}': {message}")]
+    Topology { path: PathBuf, message: String },
 }
 
 /// What rendering needs besides the validated specs.
@@ -123,6 +127,8 @@ pub struct Inputs<'a> {
     /// the Argo CD and Flux entry points point at; `None` when the folder
     /// was given as an absolute path or with `..`.
     pub output_path: Option<&'a str>,
+    /// The committed output (path -> bytes), whose slot maps are state.
+    pub committed: &'a BTreeMap<PathBuf, Vec<u8>>,
 }
 
 /// Renders every deployment into files, sorted by path.
@@ -131,7 +137,7 @@ pub fn render_all(specs: &[Redis], inputs: &Inputs) -> Result<Vec<File>, RenderE
     // Entry points by folder: (folder, objects with their spec).
     let mut entries: BTreeMap<PathBuf, Vec<(Object, &Redis)>> = BTreeMap::new();
     for redis in specs {
-        files.extend(render_files(redis, inputs.templates)?);
+        files.extend(render_files(redis, inputs)?);
         let has_entries = redis.gitops.argocd.is_some() || redis.gitops.flux.is_some();
         let output_path = match inputs.output_path {
             Some(p) => p,
@@ -213,13 +219,40 @@ fn kustomization_file(dir: &Path, header: &str, mut names: Vec<String>) -> File 
     }
 }
 
+/// The slot map a cluster deployment commits, derived from the committed one.
+pub fn slot_map(
+    redis: &Redis,
+    committed: &BTreeMap<PathBuf, Vec<u8>>,
+) -> Result<Option<crate::topology::Derived>, RenderError> {
+    let Topology::Cluster {
+        shards,
+        drain_shards,
+        ..
+    } = redis.topology
+    else {
+        return Ok(None);
+    };
+    let path = crate::topology::committed_file(&redis.dir, &redis.name);
+    let previous = committed
+        .get(&path)
+        .map(|bytes| crate::topology::read_committed(bytes))
+        .transpose()
+        .map_err(|message| RenderError::Topology { path, message })?;
+    Ok(Some(crate::topology::derive(
+        previous,
+        shards,
+        drain_shards,
+    )))
+}
+
 /// The files of one deployment: its objects and a `kustomization.yaml`.
-pub fn render_files(redis: &Redis, templates: &Templates) -> Result<Vec<File>, RenderError> {
+pub fn render_files(redis: &Redis, inputs: &Inputs) -> Result<Vec<File>, RenderError> {
     let dir = redis.dir.join(&redis.name);
     let header = header(&redis.source.display());
     let mut files = Vec::new();
     let mut names = Vec::new();
-    for obj in render_objects(redis, templates)? {
+    let map = slot_map(redis, inputs.committed)?.map(|d| d.next);
+    for obj in render_objects(redis, inputs.templates, map.as_ref())? {
         files.push(object_file(&dir, &header, &obj)?);
         names.push(obj.file_name());
     }
@@ -228,13 +261,18 @@ pub fn render_files(redis: &Redis, templates: &Templates) -> Result<Vec<File>, R
 }
 
 /// Every object of one deployment, in a stable order.
-pub fn render_objects(redis: &Redis, templates: &Templates) -> Result<Vec<Object>, RenderError> {
+pub fn render_objects(
+    redis: &Redis,
+    templates: &Templates,
+    slots: Option<&SlotMap>,
+) -> Result<Vec<Object>, RenderError> {
     let config = config::render(redis, templates)?;
-    let mut objects = vec![
-        config.object.clone(),
+    let mut objects = vec![config.object.clone()];
+    objects.extend(slots.and_then(|map| topology::render(redis, map)));
+    objects.extend([
         Object::typed(&policy::service_account(redis)),
         Object::typed(&policy::network_policy(redis)),
-    ];
+    ]);
     objects.extend(services::render(redis).iter().map(Object::typed));
     objects.extend(
         workload::render(redis, &config.checksum)

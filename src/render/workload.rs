@@ -103,8 +103,16 @@ fn statefulset(
         ..ObjectMeta::default()
     };
     let persistent = redis.storage.is_some() && !sentinel;
+    let mut metadata = meta(redis, name, component, Wave::Workload);
+    // The engine version, for people and for `plan` (not in the selector).
+    if let Some(labels) = metadata.labels.as_mut() {
+        labels.insert(
+            "app.kubernetes.io/version".into(),
+            redis.version.to_string(),
+        );
+    }
     StatefulSet {
-        metadata: meta(redis, name, component, Wave::Workload),
+        metadata,
         spec: Some(StatefulSetSpec {
             replicas: Some(i32::try_from(replicas).unwrap_or(i32::MAX)),
             service_name: Some(headless_name(redis)),

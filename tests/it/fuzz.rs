@@ -29,6 +29,7 @@ fn compile(root: &Path, inputs: Vec<(PathBuf, Vec<u8>)>) {
         &Inputs {
             templates: &templates,
             output_path: Some("output"),
+            committed: &Default::default(),
         },
     )
     .unwrap();

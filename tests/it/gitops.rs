@@ -136,11 +136,14 @@ fn a_removed_spec_is_listed_as_extra_and_build_removes_it_with_its_entry_point()
             "{text}"
         );
     }
-    assert!(text.contains(
-        "stale    output/payments/_argocd/kustomization.yaml\n    \
+    assert!(
+        text.contains(
+            "stale    output/payments/_argocd/kustomization.yaml\n    \
          @@ -3,4 +3,3 @@\n     kind: Kustomization\n     resources:\n     \
          - application-payments-orders.yaml\n    -- application-payments-sessions.yaml\n"
-    ), "{text}");
+        ),
+        "{text}"
+    );
     let diff = cli(ws.path()).arg("diff").assert().code(0);
     assert!(
         stdout(&diff).contains("- removed Application argocd/payments-sessions"),
@@ -150,7 +153,10 @@ fn a_removed_spec_is_listed_as_extra_and_build_removes_it_with_its_entry_point()
     cli(ws.path()).arg("build").assert().success();
     cli(ws.path()).arg("check").assert().code(0);
     assert!(!out.join("payments/sessions").exists());
-    assert!(!out.join("payments/_argocd/application-payments-sessions.yaml").exists());
+    assert!(
+        !out.join("payments/_argocd/application-payments-sessions.yaml")
+            .exists()
+    );
     assert_eq!(
         fs::read_to_string(out.join("payments/_argocd/README.md")).unwrap(),
         "mine\n"
@@ -300,7 +306,12 @@ fn json_format_parses_back_with_a_stable_shape() {
 fn git(dir: &Path, args: &[&str]) -> String {
     let (ok, text) = run(Command::new(tool("git"))
         .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-        .args(["-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main"])
+        .args([
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "init.defaultBranch=main",
+        ])
         .args(args)
         .current_dir(dir));
     assert!(ok, "git {args:?}: {text}");
@@ -430,12 +441,21 @@ fn pre_commit_hooks_run_with_the_real_pre_commit() {
     };
     let (ok, text) = try_repo("redis-gitops-check");
     assert!(!ok, "stale output fails the check hook:\n{text}");
-    assert!(text.contains("missing  output/payments/orders/kustomization.yaml"), "{text}");
+    assert!(
+        text.contains("missing  output/payments/orders/kustomization.yaml"),
+        "{text}"
+    );
 
     let (ok, text) = try_repo("redis-gitops-build");
-    assert!(!ok, "the build hook changes files, which pre-commit reports:\n{text}");
+    assert!(
+        !ok,
+        "the build hook changes files, which pre-commit reports:\n{text}"
+    );
     assert!(text.contains("files were modified by this hook"), "{text}");
-    assert!(repo.join("output/payments/orders/kustomization.yaml").is_file());
+    assert!(
+        repo.join("output/payments/orders/kustomization.yaml")
+            .is_file()
+    );
 
     let (ok, text) = try_repo("redis-gitops-check");
     assert!(ok, "fresh output passes the check hook:\n{text}");

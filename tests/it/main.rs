@@ -8,3 +8,4 @@ mod fuzz;
 mod gitops;
 mod servers;
 mod tools;
+mod topology;

@@ -1,0 +1,74 @@
+//! Cluster mode's committed topology: the ConfigMap `<name>-topology` with
+//! the slot map, the pods of every shard and the shard counts, in plain
+//! line formats that the reconcile script (POSIX sh) reads as they are.
+//!
+//! Pods do not mount it, so a new map rolls no pod; the reconcile Job does.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::ConfigMap;
+
+use super::workload::shard_name;
+use super::{Component, Object, REDIS_PORT, Wave, meta, pod_host};
+use crate::spec::validate::{Redis, Topology};
+use crate::topology::SLOTS_KEY;
+use crate::topology::slots::SlotMap;
+
+pub fn name(redis: &Redis) -> String {
+    format!("{}-topology", redis.name)
+}
+
+/// `nodes`: one line per pod, `<shard> <pod> <host> <port>`, shard order,
+/// pod 0 of each shard first (the primary of a new shard).
+pub fn nodes(redis: &Redis) -> String {
+    let Topology::Cluster {
+        shards,
+        replicas_per_shard,
+        ..
+    } = redis.topology
+    else {
+        return String::new();
+    };
+    let mut out = String::from("# One line per pod: \"<shard> <pod> <host> <port>\".\n");
+    for shard in 0..shards {
+        for i in 0..=replicas_per_shard {
+            let pod = format!("{}-{i}", shard_name(redis, shard));
+            out.push_str(&format!(
+                "{shard} {pod} {} {REDIS_PORT}\n",
+                pod_host(redis, &pod)
+            ));
+        }
+    }
+    out
+}
+
+pub fn render(redis: &Redis, map: &SlotMap) -> Option<Object> {
+    let Topology::Cluster {
+        shards,
+        replicas_per_shard,
+        drain_shards,
+    } = redis.topology
+    else {
+        return None;
+    };
+    let cluster = format!(
+        "# Sourced by the reconcile script.\nshards={shards}\nserving={}\nreplicas_per_shard={replicas_per_shard}\nmap_hash={}\n",
+        shards - drain_shards,
+        map.hash()
+    );
+    let cm = ConfigMap {
+        metadata: meta(
+            redis,
+            name(redis),
+            Component::Deployment,
+            Wave::Prerequisite,
+        ),
+        data: Some(BTreeMap::from([
+            ("cluster.env".to_owned(), cluster),
+            ("nodes".to_owned(), nodes(redis)),
+            (SLOTS_KEY.to_owned(), map.to_text()),
+        ])),
+        ..ConfigMap::default()
+    };
+    Some(Object::typed(&cm))
+}

@@ -1,0 +1,62 @@
+//! Cluster topology as committed state: the slot map, how the next one is
+//! derived from the committed one, and reading it back from the output.
+//! Pure functions; the planner is property-tested.
+
+pub mod slots;
+
+use std::path::{Path, PathBuf};
+
+use slots::SlotMap;
+
+/// The slot map a build commits, and what it was derived from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Derived {
+    /// The committed map, `None` for a new cluster.
+    pub previous: Option<SlotMap>,
+    pub next: SlotMap,
+    /// Shards no longer in the spec that own slots in the committed map:
+    /// (shard, slots). Building such a map would lose their data.
+    pub stranded: Vec<(u32, usize)>,
+}
+
+/// The next map for a cluster of `shards` of which the last `drain` own nothing.
+pub fn derive(previous: Option<SlotMap>, shards: u32, drain: u32) -> Derived {
+    let serving = shards.saturating_sub(drain).max(1);
+    let next = match &previous {
+        Some(map) => map.rebalance(serving),
+        None => SlotMap::initial(serving),
+    };
+    let stranded = previous
+        .as_ref()
+        .map(|m| {
+            m.counts()
+                .into_iter()
+                .filter(|(s, _)| *s >= shards)
+                .collect()
+        })
+        .unwrap_or_default();
+    Derived {
+        previous,
+        next,
+        stranded,
+    }
+}
+
+/// The ConfigMap holding a deployment's topology, relative to the output folder.
+pub fn committed_file(dir: &Path, name: &str) -> PathBuf {
+    dir.join(name)
+        .join(format!("configmap-{name}-topology.yaml"))
+}
+
+/// The data key of the slot map in that ConfigMap.
+pub const SLOTS_KEY: &str = "slots";
+
+/// Reads the slot map out of a committed topology ConfigMap.
+pub fn read_committed(bytes: &[u8]) -> Result<SlotMap, String> {
+    let value: serde_yaml::Value =
+        serde_yaml::from_slice(bytes).map_err(|e| format!("not valid YAML: {e}"))?;
+    let text = value["data"][SLOTS_KEY]
+        .as_str()
+        .ok_or_else(|| format!("no data.{SLOTS_KEY}"))?;
+    SlotMap::parse(text).map_err(|e| format!("data.{SLOTS_KEY}: {e}"))
+}

@@ -50,6 +50,8 @@ pub enum Command {
     Check,
     /// Show, object by object, how the rendered manifests differ from the committed ones.
     Diff(DiffArgs),
+    /// Plan the topology change from the committed state to the specs; exit 1 when blocked.
+    Plan(PlanArgs),
     /// Parse and check every spec; report all errors.
     Validate,
     /// Print the JSON Schema of the spec format.
@@ -81,6 +83,26 @@ pub enum DiffFormat {
     Json,
     /// GitHub Actions workflow annotations.
     Github,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+    /// The committed state: an output folder (default: --output).
+    #[arg(long, value_name = "DIR", conflicts_with = "from_git")]
+    pub from: Option<PathBuf>,
+    /// The committed state: the output folder at this git revision.
+    #[arg(long, value_name = "REF")]
+    pub from_git: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    Text,
+    Markdown,
+    Json,
 }
 
 #[derive(Debug, Args)]

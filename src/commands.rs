@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
-use crate::cli::{Cli, Color, Command, DiffArgs, DiffFormat, InitArgs};
+use crate::cli::{Cli, Color, Command, DiffArgs, DiffFormat, InitArgs, PlanArgs, PlanFormat};
 use crate::diag::{self, Diagnostic, Severity};
 use crate::diff;
 use crate::output;
@@ -53,6 +53,9 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
                 color,
                 &reporter,
             )
+        }
+        Command::Plan(args) => {
+            plan_command(&g.specs, &g.output, g.templates.as_deref(), args, &reporter)
         }
         Command::Validate => {
             let Some((_, specs)) = load_and_validate(&g.specs, &reporter) else {
@@ -308,6 +311,33 @@ fn diff_command(
         emit(&text);
     }
     Ok(u8::from(args.exit_code && !report.is_empty()))
+}
+
+fn plan_command(
+    specs_dir: &Path,
+    out: &Path,
+    templates: Option<&Path>,
+    args: &PlanArgs,
+    reporter: &Reporter,
+) -> anyhow::Result<u8> {
+    let Some((_, specs)) = load_and_validate(specs_dir, reporter) else {
+        return Ok(2);
+    };
+    // The committed state is both the "before" and what the new slot maps derive from.
+    let committed = match (&args.from_git, &args.from) {
+        (Some(rev), _) => output::read_git(out, rev)?,
+        (None, Some(dir)) => output::read(dir)?,
+        (None, None) => output::read(out)?,
+    };
+    let files = compile(&specs, templates, out, &committed)?;
+    let plan = crate::plan::plan(&specs, &files, &committed.generated)?;
+    let format = match args.format {
+        PlanFormat::Text => crate::plan::Format::Text,
+        PlanFormat::Markdown => crate::plan::Format::Markdown,
+        PlanFormat::Json => crate::plan::Format::Json,
+    };
+    emit(&crate::plan::format(&plan, format));
+    Ok(u8::from(plan.blocked()))
 }
 
 fn init(specs_dir: &Path, args: &InitArgs, reporter: &Reporter) -> anyhow::Result<u8> {

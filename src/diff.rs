@@ -71,6 +71,7 @@ impl Change {
 
 /// One object that differs.
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ObjectDiff {
     pub change: Change,
     #[serde(flatten)]
@@ -80,6 +81,8 @@ pub struct ObjectDiff {
     pub file: PathBuf,
     /// The deployment's folder, relative to the output folder.
     pub deployment: String,
+    /// The object's Argo CD sync wave (rendered side; committed for a removed object).
+    pub sync_wave: Option<i32>,
     /// Unified diff of the canonical YAML, secret-looking values masked.
     pub diff: String,
 }
@@ -193,6 +196,9 @@ fn object_diff(
         key: key.clone(),
         file: new.file.clone(),
         deployment: new.deployment.clone(),
+        sync_wave: new.value["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]
+            .as_str()
+            .and_then(|w| w.parse().ok()),
         diff,
     }
 }
@@ -265,7 +271,7 @@ fn canonical(value: Value) -> Value {
         Value::Mapping(map) => {
             let mut entries: Vec<(Value, Value)> =
                 map.into_iter().map(|(k, v)| (k, canonical(v))).collect();
-            entries.sort_by(|a, b| sort_key(&a.0).cmp(&sort_key(&b.0)));
+            entries.sort_by_key(|e| sort_key(&e.0));
             Value::Mapping(entries.into_iter().collect())
         }
         Value::Sequence(items) => Value::Sequence(items.into_iter().map(canonical).collect()),
@@ -294,9 +300,7 @@ pub fn looks_secret(key: &str) -> bool {
     let mut word = String::new();
     let mut prev_lower = false;
     for c in key.chars() {
-        if !c.is_alphanumeric() {
-            words.push(std::mem::take(&mut word));
-        } else if c.is_uppercase() && prev_lower {
+        if !c.is_alphanumeric() || (c.is_uppercase() && prev_lower) {
             words.push(std::mem::take(&mut word));
         }
         if c.is_alphanumeric() {

@@ -12,6 +12,7 @@ pub mod commands;
 pub mod diag;
 pub mod diff;
 pub mod output;
+pub mod plan;
 pub mod render;
 pub mod source;
 pub mod spec;

@@ -162,7 +162,7 @@ pub fn render_all(specs: &[Redis], inputs: &Inputs) -> Result<Vec<File>, RenderE
         }
     }
     for (dir, mut objects) in entries {
-        objects.sort_by(|a, b| a.0.file_name().cmp(&b.0.file_name()));
+        objects.sort_by_key(|o| o.0.file_name());
         let mut names = Vec::new();
         for (obj, redis) in &objects {
             files.push(object_file(&dir, &header(&redis.source.display()), obj)?);

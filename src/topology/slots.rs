@@ -28,6 +28,7 @@ pub struct Range {
 }
 
 impl Range {
+    #[allow(clippy::len_without_is_empty)] // a range holds at least one slot
     pub fn len(&self) -> usize {
         usize::from(self.last - self.first) + 1
     }

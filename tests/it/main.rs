@@ -6,6 +6,7 @@ mod common;
 mod errors;
 mod fuzz;
 mod gitops;
+mod plan;
 mod servers;
 mod tools;
 mod topology;

@@ -1,0 +1,862 @@
+//! `plan`: what a change of the specs does to each deployment, from the
+//! committed state (the output folder, or the output at a git revision) to
+//! what the specs render now, and whether it is safe.
+//!
+//! Both sides are read the same way, from rendered manifests, so the plan
+//! describes exactly what `build` writes: the topology (mode, shards,
+//! replicas, storage, version, resources), the slot moves, the memory per
+//! shard, the rollout by sync wave, and a verdict per change.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde_yaml::Value;
+
+use crate::diff::{self, Change};
+use crate::render::File;
+use crate::spec::quantity::Quantity;
+use crate::spec::validate::Redis;
+use crate::topology::slots::{Move, SLOTS, SlotMap};
+
+/// A deployment's topology as its manifests describe it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct State {
+    pub name: String,
+    pub namespace: String,
+    pub mode: String,
+    pub engine: String,
+    pub version: String,
+    /// Cluster: shards; other modes: 1.
+    pub shards: u32,
+    /// Cluster: shards that own slots.
+    pub serving: u32,
+    /// Pods per shard (cluster), Redis pods (sentinel), 1 (standalone).
+    pub pods: u32,
+    pub sentinels: u32,
+    pub quorum: Option<u32>,
+    pub storage: Option<String>,
+    pub storage_class: Option<String>,
+    pub cpu_limit: Option<String>,
+    pub memory_limit: Option<String>,
+    pub maxmemory: Option<u64>,
+    #[serde(skip)]
+    pub slots: Option<SlotMap>,
+    /// The StatefulSets' names, for the manual steps.
+    #[serde(skip)]
+    pub statefulsets: Vec<(String, u32)>,
+}
+
+/// Reads every deployment's state out of output files (path -> bytes).
+pub fn states<'a>(
+    files: impl IntoIterator<Item = (&'a Path, &'a [u8])>,
+) -> BTreeMap<String, State> {
+    let mut out: BTreeMap<String, State> = BTreeMap::new();
+    for (path, bytes) in files {
+        let Some(dir) = path.parent() else { continue };
+        if dir
+            .components()
+            .any(|c| c.as_os_str().to_string_lossy().starts_with('_'))
+        {
+            continue;
+        }
+        let Ok(value) = serde_yaml::from_slice::<Value>(bytes) else {
+            continue;
+        };
+        let deployment = slash(dir);
+        let state = out.entry(deployment).or_default();
+        read_object(state, &value);
+    }
+    out.retain(|_, s| !s.mode.is_empty());
+    out
+}
+
+fn slash(p: &Path) -> String {
+    p.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn read_object(state: &mut State, v: &Value) {
+    let labels = &v["metadata"]["labels"];
+    let name = v["metadata"]["name"].as_str().unwrap_or_default();
+    match v["kind"].as_str() {
+        Some("StatefulSet") => {
+            let component = labels["app.kubernetes.io/component"]
+                .as_str()
+                .unwrap_or_default();
+            let replicas = v["spec"]["replicas"]
+                .as_u64()
+                .and_then(|r| u32::try_from(r).ok())
+                .unwrap_or(1);
+            state.statefulsets.push((name.to_owned(), replicas));
+            state.statefulsets.sort();
+            if component == "sentinel" {
+                state.sentinels = replicas;
+                return;
+            }
+            state.name = labels["app.kubernetes.io/instance"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            state.namespace = v["metadata"]["namespace"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            state.engine = labels["app.kubernetes.io/name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            state.version = labels["app.kubernetes.io/version"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            state.pods = replicas;
+            match component {
+                "shard" => {
+                    state.mode = "cluster".into();
+                    state.shards += 1;
+                }
+                _ if state.mode.is_empty() => {
+                    state.mode = "standalone".into();
+                    state.shards = 1;
+                }
+                _ => {}
+            }
+            let claim = &v["spec"]["volumeClaimTemplates"][0]["spec"];
+            state.storage = text(&claim["resources"]["requests"]["storage"]);
+            state.storage_class = text(&claim["storageClassName"]);
+            let limits = &v["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"];
+            state.cpu_limit = text(&limits["cpu"]);
+            state.memory_limit = text(&limits["memory"]);
+        }
+        Some("ConfigMap") => {
+            let data = &v["data"];
+            if let Some(conf) = data["redis.conf"].as_str() {
+                state.maxmemory = conf
+                    .lines()
+                    .find_map(|l| l.strip_prefix("maxmemory "))
+                    .and_then(|n| n.trim().parse().ok());
+            }
+            if let Some(conf) = data["sentinel.conf"].as_str() {
+                state.mode = "sentinel".into();
+                state.shards = 1;
+                state.quorum = conf
+                    .lines()
+                    .find_map(|l| l.strip_prefix("sentinel monitor "))
+                    .and_then(|rest| rest.split_whitespace().nth(3))
+                    .and_then(|q| q.parse().ok());
+            }
+            if let Some(slots) = data[crate::topology::SLOTS_KEY].as_str() {
+                state.slots = SlotMap::parse(slots).ok();
+                if let Some(env) = data["cluster.env"].as_str() {
+                    state.serving = env
+                        .lines()
+                        .find_map(|l| l.strip_prefix("serving="))
+                        .and_then(|n| n.parse().ok())
+                        .unwrap_or(0);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Safe,
+    Manual,
+    Blocked,
+}
+
+impl Verdict {
+    fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Safe => "safe",
+            Verdict::Manual => "manual",
+            Verdict::Blocked => "blocked",
+        }
+    }
+}
+
+/// One change and what it takes.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub verdict: Verdict,
+    pub change: String,
+    /// Why, or how to do it safely.
+    pub detail: String,
+    /// Exact commands of a manual step, in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub commands: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SlotMove {
+    pub first: u16,
+    pub last: u16,
+    pub from: u32,
+    pub to: u32,
+    pub count: usize,
+    /// Share of the keyspace, in percent.
+    pub share: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Memory {
+    /// Bytes of `capacity.datasetSize` per serving shard.
+    pub per_shard_before: Option<u64>,
+    pub per_shard_after: Option<u64>,
+    pub maxmemory_before: Option<u64>,
+    pub maxmemory_after: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Step {
+    pub sync_wave: Option<i32>,
+    pub what: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentPlan {
+    pub deployment: String,
+    pub before: Option<State>,
+    pub after: Option<State>,
+    pub changed: bool,
+    pub moves: Vec<SlotMove>,
+    pub moved_slots: usize,
+    /// Bytes of data that move: the moved share of `capacity.datasetSize`.
+    pub moved_data: Option<u64>,
+    pub memory: Option<Memory>,
+    pub rollout: Vec<Step>,
+    pub findings: Vec<Finding>,
+}
+
+impl DeploymentPlan {
+    pub fn verdict(&self) -> Verdict {
+        self.findings
+            .iter()
+            .map(|f| f.verdict)
+            .max()
+            .unwrap_or(Verdict::Safe)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub version: u32,
+    pub deployments: Vec<DeploymentPlan>,
+}
+
+impl Plan {
+    pub fn blocked(&self) -> bool {
+        self.deployments
+            .iter()
+            .any(|d| d.verdict() == Verdict::Blocked)
+    }
+}
+
+/// The plan from `committed` (output files) to `rendered`, for `specs`.
+pub fn plan(
+    specs: &[Redis],
+    rendered: &[File],
+    committed: &BTreeMap<PathBuf, Vec<u8>>,
+) -> Result<Plan, diff::DiffError> {
+    let before = states(committed.iter().map(|(p, b)| (p.as_path(), b.as_slice())));
+    let after = states(
+        rendered
+            .iter()
+            .map(|f| (f.path.as_path(), f.contents.as_bytes())),
+    );
+    let report = diff::diff(rendered, committed)?;
+    let datasets: BTreeMap<String, u64> = specs
+        .iter()
+        .filter_map(|r| {
+            let d = r.dataset.as_ref()?;
+            Some((
+                slash(&r.dir.join(&r.name)),
+                u64::try_from(d.whole_units()).unwrap_or(0),
+            ))
+        })
+        .collect();
+    let mut names: Vec<&String> = before.keys().chain(after.keys()).collect();
+    names.sort();
+    names.dedup();
+    let deployments = names
+        .into_iter()
+        .map(|name| {
+            let objects: Vec<&diff::ObjectDiff> = report
+                .objects
+                .iter()
+                .filter(|o| &o.deployment == name)
+                .collect();
+            deployment_plan(
+                name,
+                before.get(name),
+                after.get(name),
+                &objects,
+                datasets.get(name).copied(),
+            )
+        })
+        .collect();
+    Ok(Plan {
+        version: 1,
+        deployments,
+    })
+}
+
+fn bytes_of(q: Option<&String>) -> Option<i128> {
+    q.and_then(|s| Quantity::parse(s).ok())
+        .map(|q| q.whole_units())
+}
+
+#[allow(clippy::too_many_lines)]
+fn deployment_plan(
+    name: &str,
+    before: Option<&State>,
+    after: Option<&State>,
+    objects: &[&diff::ObjectDiff],
+    dataset: Option<u64>,
+) -> DeploymentPlan {
+    let mut findings = Vec::new();
+    let mut add = |verdict, change: String, detail: String, commands: Vec<String>| {
+        findings.push(Finding {
+            verdict,
+            change,
+            detail,
+            commands,
+        });
+    };
+    let mut moves = Vec::new();
+    if let (Some(b), Some(a)) = (before, after) {
+        let ns = &a.namespace;
+        if b.mode != a.mode {
+            add(
+                Verdict::Blocked,
+                format!("mode {} -> {}", b.mode, a.mode),
+                format!(
+                    "a mode cannot change in place: render the new mode under a new name, \
+                     copy the data over, move clients, then remove the spec of '{}'",
+                    b.name
+                ),
+                vec![],
+            );
+        }
+        if b.engine != a.engine {
+            add(
+                Verdict::Blocked,
+                format!("engine {} -> {}", b.engine, a.engine),
+                "an engine cannot change in place: deploy the new engine under a new name and \
+                 replicate or copy the data to it"
+                    .into(),
+                vec![],
+            );
+        }
+        if b.version != a.version {
+            let parse = |v: &str| crate::spec::validate::parse_version(v);
+            if parse(&a.version) < parse(&b.version) {
+                add(
+                    Verdict::Blocked,
+                    format!("version {} -> {}", b.version, a.version),
+                    "a downgrade can leave RDB/AOF files the older server cannot load: \
+                     restore a backup into a new deployment instead"
+                        .into(),
+                    vec![],
+                );
+            } else {
+                add(
+                    Verdict::Safe,
+                    format!("version {} -> {}", b.version, a.version),
+                    "rolling restart, one pod at a time, highest ordinal first".into(),
+                    vec![],
+                );
+            }
+        }
+        match (&b.storage, &a.storage) {
+            (Some(old), None) => add(
+                Verdict::Blocked,
+                format!("storage {old} -> none"),
+                "dropping persistence loses the data on the next restart; keep storage, or \
+                 move the data to a new deployment first"
+                    .into(),
+                vec![],
+            ),
+            (None, Some(new)) => add(
+                Verdict::Manual,
+                format!("storage none -> {new}"),
+                "volumeClaimTemplates are immutable: recreate the StatefulSets without \
+                 deleting their pods, then sync: Argo CD / Flux recreates them and the pods \
+                 roll onto new volumes"
+                    .into(),
+                orphan_commands(ns, &b.statefulsets),
+            ),
+            (Some(old), Some(new)) if old != new => {
+                let (o, n) = (bytes_of(Some(old)), bytes_of(Some(new)));
+                if n < o {
+                    add(
+                        Verdict::Blocked,
+                        format!("storage {old} -> {new}"),
+                        "volumes cannot shrink: create a new deployment with the smaller \
+                         size and move the data"
+                            .into(),
+                        vec![],
+                    );
+                } else {
+                    // Only volumes that exist now; new pods get the new size.
+                    let mut commands = Vec::new();
+                    for (sts, replicas) in &b.statefulsets {
+                        if sts.ends_with("-sentinel") {
+                            continue;
+                        }
+                        for i in 0..*replicas {
+                            commands.push(format!(
+                                "kubectl -n {ns} patch pvc data-{sts}-{i} --type merge -p \
+                                 '{{\"spec\":{{\"resources\":{{\"requests\":{{\"storage\":\"{new}\"}}}}}}}}'"
+                            ));
+                        }
+                    }
+                    commands.extend(orphan_commands(ns, &b.statefulsets));
+                    add(
+                        Verdict::Manual,
+                        format!("storage {old} -> {new}"),
+                        "volumeClaimTemplates are immutable: expand each PVC (the storage \
+                         class must allow volume expansion), then delete the StatefulSets \
+                         with --cascade=orphan so the pods keep running, then sync: Argo CD / \
+                         Flux recreates them with the new template"
+                            .into(),
+                        commands,
+                    );
+                }
+            }
+            _ => {}
+        }
+        if b.storage.is_some() && a.storage.is_some() && b.storage_class != a.storage_class {
+            add(
+                Verdict::Blocked,
+                format!(
+                    "storageClass {} -> {}",
+                    b.storage_class.as_deref().unwrap_or("(default)"),
+                    a.storage_class.as_deref().unwrap_or("(default)")
+                ),
+                "volumes cannot change class in place: create a new deployment on the new \
+                 class and move the data"
+                    .into(),
+                vec![],
+            );
+        }
+        if a.mode == "cluster" && b.mode == "cluster" {
+            let mut shards_blocked = false;
+            if let (Some(old), Some(new)) = (&b.slots, &a.slots) {
+                let stranded: Vec<(u32, usize)> = old
+                    .counts()
+                    .into_iter()
+                    .filter(|(s, _)| *s >= a.shards)
+                    .collect();
+                if stranded.is_empty() {
+                    moves = old.moves_to(new);
+                } else {
+                    let shards: Vec<String> = stranded.iter().map(|(s, _)| s.to_string()).collect();
+                    let slots: usize = stranded.iter().map(|(_, n)| n).sum();
+                    shards_blocked = true;
+                    add(
+                        Verdict::Blocked,
+                        format!("shards {} -> {}", b.shards, a.shards),
+                        format!(
+                            "shard(s) {} still own {slots} slot(s) and would be removed with \
+                             their data. Two steps: set `shards: {}` and `drainShards: {}`, build \
+                             and sync (the reconcile Job moves their slots away), then lower \
+                             `shards` to {} and remove drainShards",
+                            shards.join(", "),
+                            b.shards,
+                            b.shards - a.shards,
+                            a.shards
+                        ),
+                        vec![],
+                    );
+                }
+            }
+            if b.shards != a.shards || b.serving != a.serving {
+                let detail = if a.shards > b.shards {
+                    "new shards start empty; the reconcile Job meets them and moves slots to them online"
+                } else if a.serving < b.serving {
+                    "the draining shards keep running; the reconcile Job moves their slots to the serving ones online"
+                } else {
+                    "the removed shards own no slots; the reconcile Job forgets them"
+                };
+                if !shards_blocked {
+                    add(
+                        Verdict::Safe,
+                        format!(
+                            "shards {} ({} serving) -> {} ({} serving)",
+                            b.shards, b.serving, a.shards, a.serving
+                        ),
+                        detail.into(),
+                        vec![],
+                    );
+                }
+            }
+            if a.serving < 3 {
+                add(
+                    Verdict::Blocked,
+                    format!("{} serving shards", a.serving),
+                    "Redis Cluster needs at least 3 serving shards".into(),
+                    vec![],
+                );
+            }
+        }
+        if b.pods != a.pods {
+            add(
+                Verdict::Safe,
+                format!("pods per {} {} -> {}", if a.mode == "cluster" { "shard" } else { "deployment" }, b.pods, a.pods),
+                "replicas are added or removed one at a time; a removed replica holds no data of its own".into(),
+                vec![],
+            );
+        }
+        if b.sentinels != a.sentinels {
+            add(
+                Verdict::Safe,
+                format!("sentinels {} -> {}", b.sentinels, a.sentinels),
+                "sentinels discover each other; the quorum stays reachable".into(),
+                vec![],
+            );
+        }
+        if let Some(q) = a.quorum {
+            if q > a.sentinels {
+                add(
+                    Verdict::Blocked,
+                    format!("quorum {q} with {} sentinels", a.sentinels),
+                    "a quorum above the sentinel count can never be reached: no failover".into(),
+                    vec![],
+                );
+            }
+        }
+        if (&b.cpu_limit, &b.memory_limit, b.maxmemory)
+            != (&a.cpu_limit, &a.memory_limit, a.maxmemory)
+        {
+            add(
+                Verdict::Safe,
+                "resources".into(),
+                "rolling restart, one pod at a time".into(),
+                vec![],
+            );
+        }
+    } else if before.is_none() {
+        add(
+            Verdict::Safe,
+            "new deployment".into(),
+            "created from scratch".into(),
+            vec![],
+        );
+    } else if let Some(b) = before {
+        add(
+            Verdict::Manual,
+            "deployment removed".into(),
+            "its objects are pruned; PersistentVolumeClaims are retained (policy Retain): \
+             delete them once the data is no longer needed"
+                .into(),
+            vec![format!(
+                "kubectl -n {} delete pvc -l app.kubernetes.io/instance={}",
+                b.namespace, b.name
+            )],
+        );
+    }
+    let serving = |s: Option<&State>| s.map(|s| s.serving.max(1));
+    let memory = dataset.map(|t| Memory {
+        per_shard_before: serving(before).map(|n| t / u64::from(n)),
+        per_shard_after: serving(after).map(|n| t / u64::from(n)),
+        maxmemory_before: before.and_then(|s| s.maxmemory),
+        maxmemory_after: after.and_then(|s| s.maxmemory),
+    });
+    if let Some(m) = &memory {
+        if let (Some(need), Some(max)) = (m.per_shard_after, m.maxmemory_after) {
+            if need > max {
+                add(
+                    Verdict::Blocked,
+                    "capacity".into(),
+                    format!("{need} bytes per shard do not fit maxmemory {max}"),
+                    vec![],
+                );
+            }
+        }
+    }
+    let moved_slots: usize = moves.iter().map(|m: &Move| m.range.len()).sum();
+    let moves: Vec<SlotMove> = moves
+        .iter()
+        .map(|m| SlotMove {
+            first: m.range.first,
+            last: m.range.last,
+            from: m.from,
+            to: m.to,
+            count: m.range.len(),
+            share: share(m.range.len()),
+        })
+        .collect();
+    let moved_data = dataset.map(|t| {
+        u64::try_from(u128::from(t) * moved_slots as u128 / SLOTS as u128).unwrap_or(u64::MAX)
+    });
+    let rollout = rollout(objects, moved_slots, after);
+    DeploymentPlan {
+        deployment: name.to_owned(),
+        before: before.cloned(),
+        after: after.cloned(),
+        changed: !objects.is_empty(),
+        moves,
+        moved_slots,
+        moved_data,
+        memory,
+        rollout,
+        findings,
+    }
+}
+
+#[allow(clippy::cast_precision_loss)]
+fn share(slots: usize) -> f64 {
+    (slots as f64 * 10000.0 / SLOTS as f64).round() / 100.0
+}
+
+fn orphan_commands(ns: &str, statefulsets: &[(String, u32)]) -> Vec<String> {
+    statefulsets
+        .iter()
+        .map(|(sts, _)| format!("kubectl -n {ns} delete statefulset {sts} --cascade=orphan"))
+        .collect()
+}
+
+/// The rollout in order: objects by sync wave, then the reconcile Job.
+fn rollout(objects: &[&diff::ObjectDiff], moved_slots: usize, after: Option<&State>) -> Vec<Step> {
+    let mut by_wave: BTreeMap<Option<i32>, Vec<String>> = BTreeMap::new();
+    for o in objects {
+        by_wave.entry(o.sync_wave).or_default().push(format!(
+            "{} {} ({})",
+            o.key.kind,
+            o.key.name,
+            o.change.as_str()
+        ));
+    }
+    let mut steps: Vec<Step> = by_wave
+        .into_iter()
+        .map(|(wave, list)| Step {
+            sync_wave: wave,
+            what: list.join(", "),
+        })
+        .collect();
+    if let Some(a) = after.filter(|a| a.mode == "cluster") {
+        let job = objects
+            .iter()
+            .find(|o| o.key.kind == "Job" && o.change == Change::Added);
+        if let Some(job) = job {
+            steps.push(Step {
+                sync_wave: None,
+                what: format!(
+                    "after every StatefulSet is healthy, Job {} runs: meets new nodes, moves {moved_slots} slot(s), \
+                     attaches replicas, forgets removed shards, verifies the map ({} serving shards)",
+                    job.key.name, a.serving
+                ),
+            });
+        }
+    }
+    steps
+}
+
+/// Output formats of `plan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Markdown,
+    Json,
+}
+
+pub fn format(plan: &Plan, format: Format) -> String {
+    match format {
+        Format::Json => {
+            let mut s = serde_json::to_string_pretty(plan).expect("plain data serialises");
+            s.push('\n');
+            s
+        }
+        Format::Text => render_text(plan, false),
+        Format::Markdown => render_text(plan, true),
+    }
+}
+
+/// Bytes for people: 2.4Gi, 512Mi.
+fn gib(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["", "Ki", "Mi", "Gi", "Ti"];
+    #[allow(clippy::cast_precision_loss)]
+    let mut v = bytes as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    let text = format!("{v:.1}");
+    format!("{}{}", text.trim_end_matches(".0"), UNITS[unit])
+}
+
+fn topology_line(s: Option<&State>) -> String {
+    let Some(s) = s else {
+        return "(none)".into();
+    };
+    let mut parts = vec![format!("{} {} {}", s.mode, s.engine, s.version)];
+    match s.mode.as_str() {
+        "cluster" => parts.push(format!(
+            "{} shards ({} serving) x {} pods",
+            s.shards, s.serving, s.pods
+        )),
+        "sentinel" => parts.push(format!(
+            "{} pods, {} sentinels, quorum {}",
+            s.pods,
+            s.sentinels,
+            s.quorum.unwrap_or(0)
+        )),
+        _ => parts.push("1 pod".into()),
+    }
+    parts.push(match (&s.storage, &s.storage_class) {
+        (Some(size), Some(class)) => format!("storage {size} {class}"),
+        (Some(size), None) => format!("storage {size}"),
+        _ => "no storage".into(),
+    });
+    parts.push(format!(
+        "limits cpu {} memory {}",
+        s.cpu_limit.as_deref().unwrap_or("-"),
+        s.memory_limit.as_deref().unwrap_or("-")
+    ));
+    if let Some(m) = s.maxmemory {
+        parts.push(format!("maxmemory {}", gib(m)));
+    }
+    parts.join(", ")
+}
+
+fn render_text(plan: &Plan, markdown: bool) -> String {
+    let mut out = String::new();
+    if markdown {
+        out.push_str("### redis-gitops plan\n\n");
+    }
+    let (mut changed, mut blocked, mut manual) = (0, 0, 0);
+    for d in &plan.deployments {
+        if !d.changed && d.findings.is_empty() {
+            let line = format!("= {}: unchanged", d.deployment);
+            let _ = writeln!(
+                out,
+                "{}",
+                if markdown {
+                    format!("- `{line}`")
+                } else {
+                    line
+                }
+            );
+            continue;
+        }
+        changed += 1;
+        let verdict = d.verdict();
+        blocked += usize::from(verdict == Verdict::Blocked);
+        manual += usize::from(verdict == Verdict::Manual);
+        let mark = match verdict {
+            Verdict::Safe => "~",
+            Verdict::Manual => "!",
+            Verdict::Blocked => "x",
+        };
+        if markdown {
+            let _ = writeln!(
+                out,
+                "\n#### {mark} {} ({})\n\n```text",
+                d.deployment,
+                verdict.as_str()
+            );
+        } else {
+            let _ = writeln!(out, "{mark} {} ({})", d.deployment, verdict.as_str());
+        }
+        let _ = writeln!(out, "  before: {}", topology_line(d.before.as_ref()));
+        let _ = writeln!(out, "  after:  {}", topology_line(d.after.as_ref()));
+        if d.moved_slots > 0 {
+            let _ = write!(
+                out,
+                "  slots: {} move ({}% of the keyspace)",
+                d.moved_slots,
+                share(d.moved_slots)
+            );
+            match d.moved_data {
+                Some(b) => {
+                    let _ = writeln!(out, ", about {} of data", gib(b));
+                }
+                None => out.push_str(" (set capacity.datasetSize to see the data)\n"),
+            }
+            for m in &d.moves {
+                let range = if m.first == m.last {
+                    m.first.to_string()
+                } else {
+                    format!("{}-{}", m.first, m.last)
+                };
+                let _ = writeln!(
+                    out,
+                    "    {range:>11}  shard {} -> shard {}  {} slots ({}%)",
+                    m.from, m.to, m.count, m.share
+                );
+            }
+        }
+        if let Some(m) = &d.memory {
+            let side = |need: Option<u64>, max: Option<u64>| match (need, max) {
+                (Some(n), Some(x)) if x > 0 => {
+                    format!("{} of {} ({}%)", gib(n), gib(x), (n * 100).div_ceil(x))
+                }
+                (Some(n), _) => gib(n),
+                _ => "-".into(),
+            };
+            let _ = writeln!(
+                out,
+                "  memory per shard (datasetSize / serving shards vs maxmemory): before {}, after {}",
+                side(m.per_shard_before, m.maxmemory_before),
+                side(m.per_shard_after, m.maxmemory_after)
+            );
+        }
+        if !d.rollout.is_empty() {
+            out.push_str("  rollout:\n");
+            for (i, s) in d.rollout.iter().enumerate() {
+                let wave = s
+                    .sync_wave
+                    .map_or_else(String::new, |w| format!("wave {w}: "));
+                let _ = writeln!(out, "    {}. {wave}{}", i + 1, s.what);
+            }
+        }
+        for f in &d.findings {
+            let _ = writeln!(
+                out,
+                "  {:<7}  {}: {}",
+                f.verdict.as_str(),
+                f.change,
+                f.detail
+            );
+            for c in &f.commands {
+                let _ = writeln!(out, "             $ {c}");
+            }
+        }
+        if markdown {
+            out.push_str("```\n");
+        }
+    }
+    let summary = format!(
+        "{} deployment(s): {changed} changed, {} unchanged; {blocked} blocked, {manual} need a manual step",
+        plan.deployments.len(),
+        plan.deployments.len() - changed
+    );
+    if markdown {
+        let _ = writeln!(out, "\n**{summary}**");
+    } else {
+        let _ = writeln!(out, "{summary}");
+    }
+    out
+}

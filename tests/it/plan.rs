@@ -1,0 +1,287 @@
+//! `plan` as a user runs it: each verdict, each format, --from-git, and
+//! that `build` commits the very map `plan` announced.
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use redis_gitops::topology::slots::SlotMap;
+
+use crate::common::{built_demo, cli, run, tool};
+
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{} has '{from}'", path.display());
+    fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+fn plan(dir: &Path, args: &[&str], code: i32) -> String {
+    let a = cli(dir).arg("plan").args(args).assert().code(code);
+    String::from_utf8(a.get_output().stdout.clone()).unwrap()
+}
+
+fn orders(ws: &Path) -> std::path::PathBuf {
+    ws.join("specs/payments/orders.yaml")
+}
+
+fn committed_map(ws: &Path) -> SlotMap {
+    let bytes = fs::read(ws.join("output/payments/orders/configmap-orders-topology.yaml")).unwrap();
+    redis_gitops::topology::read_committed(&bytes).unwrap()
+}
+
+#[test]
+fn an_unchanged_repository_plans_one_line_per_deployment() {
+    let ws = built_demo();
+    let text = plan(ws.path(), &[], 0);
+    assert_eq!(
+        text,
+        "= cache/events: unchanged\n= cache/page-cache: unchanged\n= cache/pinned: unchanged\n\
+         = payments/orders: unchanged\n= payments/sessions: unchanged\n\
+         5 deployment(s): 0 changed, 5 unchanged; 0 blocked, 0 need a manual step\n"
+    );
+}
+
+#[test]
+fn grow_drain_and_remove_shards_the_safe_way_and_build_commits_the_planned_map() {
+    let ws = built_demo();
+    let before = committed_map(ws.path());
+    edit(&orders(ws.path()), "shards: 3", "shards: 5");
+    let text = plan(ws.path(), &[], 0);
+    insta::assert_snapshot!("plan_grow_text", text);
+    let json: serde_json::Value =
+        serde_json::from_str(&plan(ws.path(), &["--format", "json"], 0)).unwrap();
+    let planned = json["deployments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["deployment"] == "payments/orders")
+        .unwrap()
+        .clone();
+    assert_eq!(planned["movedSlots"], 6553);
+    assert_eq!(planned["before"]["shards"], 3);
+    assert_eq!(planned["after"]["shards"], 5);
+    // datasetSize 6Gi: 6553/16384 of it moves.
+    assert_eq!(
+        planned["movedData"],
+        6 * 1024 * 1024 * 1024 * 6553u64 / 16384
+    );
+
+    // build commits exactly the map plan announced.
+    cli(ws.path()).arg("build").assert().success();
+    let after = committed_map(ws.path());
+    let mut listed = 0;
+    for m in planned["moves"].as_array().unwrap() {
+        let (first, last) = (m["first"].as_u64().unwrap(), m["last"].as_u64().unwrap());
+        for slot in first..=last {
+            let slot = usize::try_from(slot).unwrap();
+            assert_eq!(u64::from(before.owner(slot)), m["from"].as_u64().unwrap());
+            assert_eq!(u64::from(after.owner(slot)), m["to"].as_u64().unwrap());
+            listed += 1;
+        }
+    }
+    let changed = (0..16384)
+        .filter(|&s| before.owner(s) != after.owner(s))
+        .count();
+    assert_eq!(listed, changed);
+    assert_eq!(
+        plan(ws.path(), &[], 0).lines().nth(3).unwrap(),
+        "= payments/orders: unchanged"
+    );
+
+    // Drain the two new shards: exactly the slots they own move back.
+    edit(
+        &orders(ws.path()),
+        "shards: 5",
+        "shards: 5\n  drainShards: 2",
+    );
+    let text = plan(ws.path(), &[], 0);
+    assert!(text.contains("slots: 6553 move"), "{text}");
+    assert!(
+        text.contains(
+            "safe     shards 5 (5 serving) -> 5 (3 serving): the draining shards keep running"
+        ),
+        "{text}"
+    );
+    for line in text.lines().filter(|l| l.contains(" -> shard ")) {
+        assert!(
+            line.contains("shard 3 -> ") || line.contains("shard 4 -> "),
+            "{line}"
+        );
+    }
+    cli(ws.path()).arg("build").assert().success();
+
+    // Remove them: they own nothing, nothing moves.
+    edit(
+        &orders(ws.path()),
+        "shards: 5\n  drainShards: 2",
+        "shards: 3",
+    );
+    let text = plan(ws.path(), &[], 0);
+    assert!(!text.contains("slots:"), "{text}");
+    assert!(
+        text.contains(
+            "safe     shards 5 (3 serving) -> 3 (3 serving): the removed shards own no slots"
+        ),
+        "{text}"
+    );
+    cli(ws.path()).arg("build").assert().success();
+    assert!(
+        !ws.path()
+            .join("output/payments/orders/statefulset-orders-shard-4.yaml")
+            .exists()
+    );
+}
+
+#[test]
+fn removing_shards_that_own_slots_is_blocked_and_build_refuses_it() {
+    let ws = built_demo();
+    edit(&orders(ws.path()), "shards: 3", "shards: 5");
+    cli(ws.path()).arg("build").assert().success();
+    let committed = crate::common::tree(&ws.path().join("output"));
+    edit(&orders(ws.path()), "shards: 5", "shards: 3");
+    let text = plan(ws.path(), &[], 1);
+    assert!(
+        text.contains(
+            "blocked  shards 5 -> 3: shard(s) 3, 4 still own 6553 slot(s) and would be removed with their data. \
+             Two steps: set `shards: 5` and `drainShards: 2`, build and sync"
+        ),
+        "{text}"
+    );
+    let build = cli(ws.path()).arg("build").assert().code(2);
+    let err = String::from_utf8(build.get_output().stderr.clone()).unwrap();
+    assert!(
+        err.contains(
+            "specs/payments/orders.yaml: removing shard(s) 3, 4 of 'orders' would lose the 6553 slot(s) they own"
+        ),
+        "{err}"
+    );
+    assert_eq!(crate::common::tree(&ws.path().join("output")), committed);
+}
+
+/// (spec file, from, to, verdict line the plan must print, exit code)
+const VERDICTS: &[(&str, &str, &str, &str, i32)] = &[
+    (
+        "payments/orders.yaml",
+        "size: 10Gi",
+        "size: 5Gi",
+        "blocked  storage 10Gi -> 5Gi: volumes cannot shrink",
+        1,
+    ),
+    (
+        "payments/orders.yaml",
+        "storageClass: fast-ssd",
+        "storageClass: standard",
+        "blocked  storageClass fast-ssd -> standard",
+        1,
+    ),
+    (
+        "cache/page-cache.yaml",
+        "  engine: valkey\n",
+        "  engine: valkey\n  mode: sentinel\n",
+        "blocked  mode standalone -> sentinel: a mode cannot change in place",
+        1,
+    ),
+    (
+        "cache/page-cache.yaml",
+        "engine: valkey",
+        "engine: redis",
+        "blocked  engine valkey -> redis",
+        1,
+    ),
+    (
+        "payments/sessions.yaml",
+        "spec:\n",
+        "spec:\n  version: \"7.0.15\"\n",
+        "blocked  version 7.2.5 -> 7.0.15: a downgrade",
+        1,
+    ),
+    (
+        "payments/sessions.yaml",
+        "spec:\n",
+        "spec:\n  version: \"7.4.2\"\n",
+        "safe     version 7.2.5 -> 7.4.2: rolling restart",
+        0,
+    ),
+    (
+        "payments/orders.yaml",
+        "size: 10Gi",
+        "size: 20Gi",
+        "manual   storage 10Gi -> 20Gi: volumeClaimTemplates are immutable",
+        0,
+    ),
+];
+
+#[test]
+fn each_verdict() {
+    for (file, from, to, line, code) in VERDICTS {
+        let ws = built_demo();
+        edit(&ws.path().join("specs").join(file), from, to);
+        let text = plan(ws.path(), &[], *code);
+        assert!(text.contains(line), "{file}: {to}\n{text}");
+    }
+    // Storage growth prints the exact commands, for existing volumes only.
+    let ws = built_demo();
+    edit(&orders(ws.path()), "size: 10Gi", "size: 20Gi");
+    let text = plan(ws.path(), &[], 0);
+    for cmd in [
+        "$ kubectl -n payments patch pvc data-orders-shard-0-0 --type merge -p '{\"spec\":{\"resources\":{\"requests\":{\"storage\":\"20Gi\"}}}}'",
+        "$ kubectl -n payments patch pvc data-orders-shard-2-1 ",
+        "$ kubectl -n payments delete statefulset orders-shard-2 --cascade=orphan",
+    ] {
+        assert!(text.contains(cmd), "{cmd}\n{text}");
+    }
+    // A quorum above the sentinels never gets this far: validation stops it (exit 2).
+    let ws = built_demo();
+    edit(
+        &ws.path().join("specs/payments/sessions.yaml"),
+        "spec:\n",
+        "spec:\n  sentinel: {replicas: 3, quorum: 4}\n",
+    );
+    cli(ws.path()).arg("plan").assert().code(2);
+}
+
+#[test]
+fn markdown_and_json_formats() {
+    let ws = built_demo();
+    edit(&orders(ws.path()), "size: 10Gi", "size: 5Gi");
+    let md = plan(ws.path(), &["--format", "markdown"], 1);
+    assert!(md.starts_with("### redis-gitops plan\n"), "{md}");
+    assert!(
+        md.contains("#### x payments/orders (blocked)\n\n```text\n"),
+        "{md}"
+    );
+    assert!(md.contains("- `= payments/sessions: unchanged`"), "{md}");
+    let json: serde_json::Value =
+        serde_json::from_str(&plan(ws.path(), &["--format", "json"], 1)).unwrap();
+    assert_eq!(json["version"], 1);
+    let orders = &json["deployments"][3];
+    assert_eq!(orders["deployment"], "payments/orders");
+    assert_eq!(orders["findings"][0]["verdict"], "blocked");
+    assert_eq!(orders["before"]["storage"], "10Gi");
+    assert_eq!(orders["after"]["storage"], "5Gi");
+}
+
+#[test]
+fn plan_from_git_compares_with_a_committed_revision() {
+    let ws = built_demo();
+    let git = |args: &[&str]| {
+        let (ok, text) = run(Command::new(tool("git"))
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(["-c", "commit.gpgsign=false"])
+            .args(args)
+            .current_dir(ws.path()));
+        assert!(ok, "git {args:?}: {text}");
+    };
+    git(&["init", "-q"]);
+    git(&["add", "."]);
+    git(&["commit", "-qm", "three shards"]);
+    edit(&orders(ws.path()), "shards: 3", "shards: 5");
+    cli(ws.path()).arg("build").assert().success();
+    // Against the work tree nothing is left to do; against the commit, the growth.
+    assert!(plan(ws.path(), &[], 0).contains("= payments/orders: unchanged"));
+    let text = plan(ws.path(), &["--from-git", "HEAD"], 0);
+    assert!(text.contains("slots: 6553 move"), "{text}");
+    // --from DIR reads another folder as the committed state.
+    let text = plan(ws.path(), &["--from", "no-such-dir"], 0);
+    assert!(text.contains("safe     new deployment"), "{text}");
+}

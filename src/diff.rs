@@ -127,14 +127,26 @@ pub fn diff<'a>(
     rendered: &[File],
     committed: impl IntoIterator<Item = (&'a PathBuf, &'a Vec<u8>)>,
 ) -> Result<Report, DiffError> {
+    // A file with the same bytes on both sides holds the same objects on
+    // both sides: they cancel out, so only differing files are parsed.
+    let committed: BTreeMap<&PathBuf, &Vec<u8>> = committed.into_iter().collect();
+    let same =
+        |path: &PathBuf, bytes: &[u8]| committed.get(path).is_some_and(|c| c.as_slice() == bytes);
+    let identical: std::collections::BTreeSet<&PathBuf> = rendered
+        .iter()
+        .filter(|f| same(&f.path, f.contents.as_bytes()))
+        .map(|f| &f.path)
+        .collect();
     let new = index(
         rendered
             .iter()
+            .filter(|f| !identical.contains(&f.path))
             .map(|f| (f.path.as_path(), f.contents.as_bytes())),
     )?;
     let old = index(
         committed
-            .into_iter()
+            .iter()
+            .filter(|(p, _)| !identical.contains(*p))
             .map(|(p, b)| (p.as_path(), b.as_slice())),
     )?;
     let mut objects = Vec::new();

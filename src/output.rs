@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use walkdir::WalkDir;
 
 use crate::render::{File, HEADER_PREFIX};
@@ -138,12 +139,27 @@ pub fn apply(root: &Path, rendered: &[File], existing: &Existing) -> Result<Chan
     check_ownership(rendered, existing)?;
     let changes = compare(rendered, existing);
     let by_path: BTreeMap<&Path, &File> = rendered.iter().map(|f| (f.path.as_path(), f)).collect();
-    for path in changes.stale.iter().chain(&changes.missing) {
+    // Folders first, once each; then the files, in parallel (creating a
+    // file is a slow system call on some file systems).
+    let dirs: std::collections::BTreeSet<PathBuf> = changes
+        .stale
+        .iter()
+        .chain(&changes.missing)
+        .filter_map(|p| root.join(p).parent().map(Path::to_path_buf))
+        .collect();
+    for dir in &dirs {
+        std::fs::create_dir_all(dir).map_err(|source| OutputError::Write {
+            path: dir.clone(),
+            source,
+        })?;
+    }
+    let writes: Vec<&PathBuf> = changes.stale.iter().chain(&changes.missing).collect();
+    writes.par_iter().try_for_each(|path| {
         write_atomic(
             &root.join(path),
             by_path[path.as_path()].contents.as_bytes(),
-        )?;
-    }
+        )
+    })?;
     for path in &changes.extra {
         let full = root.join(path);
         std::fs::remove_file(&full).map_err(|source| OutputError::Write {
@@ -168,16 +184,15 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
         source,
     };
     let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(err)?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.redis-gitops.tmp"));
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
+        // No fsync per file: thousands of them cost seconds, and the rename
+        // alone keeps readers from ever seeing a half-written file.
+        std::fs::File::create(&tmp)?.write_all(bytes)?;
         std::fs::rename(&tmp, path)
     })();
     if result.is_err() {

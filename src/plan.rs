@@ -278,13 +278,40 @@ pub fn plan(
     rendered: &[File],
     committed: &BTreeMap<PathBuf, Vec<u8>>,
 ) -> Result<Plan, diff::DiffError> {
-    let before = states(committed.iter().map(|(p, b)| (p.as_path(), b.as_slice())));
+    let report = diff::diff(rendered, committed)?;
+    // Only deployments with a changed object need their state read; only
+    // StatefulSets and ConfigMaps carry it.
+    let touched: std::collections::BTreeSet<&str> = report
+        .objects
+        .iter()
+        .map(|o| o.deployment.as_str())
+        .collect();
+    let wanted = |path: &Path| {
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        (name.starts_with("statefulset-") || name.starts_with("configmap-"))
+            && path
+                .parent()
+                .is_some_and(|d| touched.contains(slash(d).as_str()))
+    };
+    let before = states(
+        committed
+            .iter()
+            .filter(|(p, _)| wanted(p))
+            .map(|(p, b)| (p.as_path(), b.as_slice())),
+    );
     let after = states(
         rendered
             .iter()
+            .filter(|f| wanted(&f.path))
             .map(|f| (f.path.as_path(), f.contents.as_bytes())),
     );
-    let report = diff::diff(rendered, committed)?;
+    // Every deployment, changed or not, gets a line.
+    let all: std::collections::BTreeSet<String> = rendered
+        .iter()
+        .filter_map(|f| f.path.parent().map(slash))
+        .chain(committed.keys().filter_map(|p| p.parent().map(slash)))
+        .filter(|d| !d.split('/').any(|c| c.starts_with('_')))
+        .collect();
     let datasets: BTreeMap<String, u64> = specs
         .iter()
         .filter_map(|r| {
@@ -295,11 +322,8 @@ pub fn plan(
             ))
         })
         .collect();
-    let mut names: Vec<&String> = before.keys().chain(after.keys()).collect();
-    names.sort();
-    names.dedup();
-    let deployments = names
-        .into_iter()
+    let deployments = all
+        .iter()
         .map(|name| {
             let objects: Vec<&diff::ObjectDiff> = report
                 .objects
@@ -334,6 +358,21 @@ fn deployment_plan(
     objects: &[&diff::ObjectDiff],
     dataset: Option<u64>,
 ) -> DeploymentPlan {
+    if objects.is_empty() {
+        // Unchanged: one line, no state read.
+        return DeploymentPlan {
+            deployment: name.to_owned(),
+            before: None,
+            after: None,
+            changed: false,
+            moves: vec![],
+            moved_slots: 0,
+            moved_data: None,
+            memory: None,
+            rollout: vec![],
+            findings: vec![],
+        };
+    }
     let mut findings = Vec::new();
     let mut add = |verdict, change: String, detail: String, commands: Vec<String>| {
         findings.push(Finding {

@@ -19,6 +19,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -133,11 +134,16 @@ pub struct Inputs<'a> {
 
 /// Renders every deployment into files, sorted by path.
 pub fn render_all(specs: &[Redis], inputs: &Inputs) -> Result<Vec<File>, RenderError> {
-    let mut files = Vec::new();
+    // Deployments render in parallel; collecting an indexed parallel
+    // iterator keeps spec order, and the files are sorted below anyway.
+    let rendered: Vec<Vec<File>> = specs
+        .par_iter()
+        .map(|redis| render_files(redis, inputs))
+        .collect::<Result<_, _>>()?;
+    let mut files: Vec<File> = rendered.into_iter().flatten().collect();
     // Entry points by folder: (folder, objects with their spec).
     let mut entries: BTreeMap<PathBuf, Vec<(Object, &Redis)>> = BTreeMap::new();
     for redis in specs {
-        files.extend(render_files(redis, inputs)?);
         let has_entries = redis.gitops.argocd.is_some() || redis.gitops.flux.is_some();
         let output_path = match inputs.output_path {
             Some(p) => p,

@@ -159,3 +159,45 @@ fn degenerate_inputs_are_handled() {
         );
     }
 }
+
+/// Rendering in parallel (the default) gives the very bytes of rendering on
+/// one thread, for the demo repeated many times under other names.
+#[test]
+fn parallel_rendering_gives_the_bytes_of_serial_rendering() {
+    let root = crate::common::demo_specs();
+    let mut inputs = Vec::new();
+    for copy in 0..20 {
+        for (path, bytes) in demo_inputs() {
+            let rel = path.strip_prefix(&root).unwrap();
+            let text = String::from_utf8(bytes)
+                .unwrap()
+                .replace(
+                    "namespace: payments\n",
+                    &format!("namespace: payments-{copy}\n"),
+                )
+                .replace("namespace: cache\n", &format!("namespace: cache-{copy}\n"));
+            // The same specs in other folders and namespaces.
+            inputs.push((
+                root.join(format!("copy{copy}")).join(rel),
+                text.into_bytes(),
+            ));
+        }
+    }
+    let loaded = load_files(&root, inputs);
+    let (valid, diags) = validate_all(&loaded.specs, &loaded.sources);
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(valid.len(), 100);
+    let templates = Templates::load(None).unwrap();
+    let inputs = Inputs {
+        templates: &templates,
+        output_path: Some("output"),
+        committed: &Default::default(),
+    };
+    let parallel = render_all(&valid, &inputs).unwrap();
+    let serial = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap()
+        .install(|| render_all(&valid, &inputs).unwrap());
+    assert_eq!(parallel, serial);
+}

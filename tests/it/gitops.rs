@@ -424,9 +424,17 @@ fn pre_commit_hooks_run_with_the_real_pre_commit() {
     let ws = tempfile::tempdir().unwrap();
     let repo = ws.path();
     crate::common::copy_dir(&root().join("specs"), &repo.join("specs"));
+    cli(repo).arg("build").assert().success();
     git(repo, &["init", "-q"]);
     git(repo, &["add", "."]);
-    git(repo, &["commit", "-qm", "specs, no output"]);
+    git(repo, &["commit", "-qm", "specs and fresh output"]);
+    // A spec edit, staged, without re-rendering: the output is stale.
+    edit(
+        &repo.join("specs/payments/orders.yaml"),
+        "remoteProperty: password",
+        "remoteProperty: redis-password",
+    );
+    git(repo, &["add", "specs"]);
     // pre-commit installs the hook (cargo install of this crate) into its
     // cache; keep that cache in target/ so that later runs reuse it.
     let cache = root().join("target/pre-commit-cache");

@@ -519,7 +519,7 @@ fn deployment_plan(
                         format!(
                             "shard(s) {} still own {slots} slot(s) and would be removed with \
                              their data. Two steps: set `shards: {}` and `drainShards: {}`, build \
-                             and sync (the reconcile Job moves their slots away), then lower \
+                             and sync (their slots move away), then lower \
                              `shards` to {} and remove drainShards",
                             shards.join(", "),
                             b.shards,
@@ -532,11 +532,11 @@ fn deployment_plan(
             }
             if b.shards != a.shards || b.serving != a.serving {
                 let detail = if a.shards > b.shards {
-                    "new shards start empty; the reconcile Job meets them and moves slots to them online"
+                    "new shards start empty and join the cluster; slots move to them online, key by key, as the committed map says"
                 } else if a.serving < b.serving {
-                    "the draining shards keep running; the reconcile Job moves their slots to the serving ones online"
+                    "the draining shards keep running until their slots have moved to the serving shards online"
                 } else {
-                    "the removed shards own no slots; the reconcile Job forgets them"
+                    "the removed shards own no slots: nothing moves, their nodes are forgotten"
                 };
                 if !shards_blocked {
                     add(

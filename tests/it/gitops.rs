@@ -450,7 +450,7 @@ fn pre_commit_hooks_run_with_the_real_pre_commit() {
     let (ok, text) = try_repo("redis-gitops-check");
     assert!(!ok, "stale output fails the check hook:\n{text}");
     assert!(
-        text.contains("missing  output/payments/orders/kustomization.yaml"),
+        text.contains("stale    output/payments/orders/externalsecret-orders-redis.yaml"),
         "{text}"
     );
 
@@ -461,8 +461,9 @@ fn pre_commit_hooks_run_with_the_real_pre_commit() {
     );
     assert!(text.contains("files were modified by this hook"), "{text}");
     assert!(
-        repo.join("output/payments/orders/kustomization.yaml")
-            .is_file()
+        fs::read_to_string(repo.join("output/payments/orders/externalsecret-orders-redis.yaml"))
+            .unwrap()
+            .contains("property: redis-password")
     );
 
     let (ok, text) = try_repo("redis-gitops-check");

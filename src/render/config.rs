@@ -153,6 +153,15 @@ pub fn files(
     Ok(data)
 }
 
+/// One template rendered with the deployment's context.
+pub fn render_one(
+    redis: &Redis,
+    templates: &Templates,
+    template: &str,
+) -> Result<String, TemplateError> {
+    templates.render(template, &context(redis))
+}
+
 pub fn render(redis: &Redis, templates: &Templates) -> Result<Rendered, TemplateError> {
     let data = files(redis, templates)?;
     let checksum = sha256_hex(&data);
@@ -173,7 +182,7 @@ pub fn render(redis: &Redis, templates: &Templates) -> Result<Rendered, Template
 }
 
 /// SHA-256 over the files, in name order, each framed by its name and length.
-fn sha256_hex(data: &BTreeMap<String, String>) -> String {
+pub fn sha256_hex(data: &BTreeMap<String, String>) -> String {
     let mut hasher = Sha256::new();
     for (k, v) in data {
         hasher.update(k.as_bytes());

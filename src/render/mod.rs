@@ -7,6 +7,7 @@
 
 pub mod config;
 pub mod gitops;
+pub mod job;
 pub mod monitoring;
 pub mod policy;
 pub mod secrets;
@@ -136,14 +137,19 @@ pub struct Inputs<'a> {
 pub fn render_all(specs: &[Redis], inputs: &Inputs) -> Result<Vec<File>, RenderError> {
     // Deployments render in parallel; collecting an indexed parallel
     // iterator keeps spec order, and the files are sorted below anyway.
-    let rendered: Vec<Vec<File>> = specs
+    let rendered: Vec<(Vec<File>, Option<String>)> = specs
         .par_iter()
         .map(|redis| render_files(redis, inputs))
         .collect::<Result<_, _>>()?;
-    let mut files: Vec<File> = rendered.into_iter().flatten().collect();
+    let mut files = Vec::new();
+    let mut jobs = Vec::new();
+    for (f, job) in rendered {
+        files.extend(f);
+        jobs.push(job);
+    }
     // Entry points by folder: (folder, objects with their spec).
     let mut entries: BTreeMap<PathBuf, Vec<(Object, &Redis)>> = BTreeMap::new();
-    for redis in specs {
+    for (redis, job) in specs.iter().zip(&jobs) {
         let has_entries = redis.gitops.argocd.is_some() || redis.gitops.flux.is_some();
         let output_path = match inputs.output_path {
             Some(p) => p,
@@ -157,7 +163,8 @@ pub fn render_all(specs: &[Redis], inputs: &Inputs) -> Result<Vec<File>, RenderE
                 .push((gitops::application(redis, argo, output_path), redis));
         }
         if let Some(flux) = &redis.gitops.flux {
-            let health = gitops::statefulsets(redis);
+            let mut health = gitops::statefulsets(redis);
+            health.extend(job.iter().map(|j| ("Job", j.clone())));
             entries
                 .entry(redis.dir.join(gitops::FLUX_DIR))
                 .or_default()
@@ -251,19 +258,27 @@ pub fn slot_map(
     )))
 }
 
-/// The files of one deployment: its objects and a `kustomization.yaml`.
-pub fn render_files(redis: &Redis, inputs: &Inputs) -> Result<Vec<File>, RenderError> {
+/// The files of one deployment (its objects and a `kustomization.yaml`),
+/// and the name of its reconcile Job, if it has one.
+pub fn render_files(
+    redis: &Redis,
+    inputs: &Inputs,
+) -> Result<(Vec<File>, Option<String>), RenderError> {
     let dir = redis.dir.join(&redis.name);
     let header = header(&redis.source.display());
     let mut files = Vec::new();
     let mut names = Vec::new();
     let map = slot_map(redis, inputs.committed)?.map(|d| d.next);
+    let mut job = None;
     for obj in render_objects(redis, inputs.templates, map.as_ref())? {
         files.push(object_file(&dir, &header, &obj)?);
         names.push(obj.file_name());
+        if obj.kind == "Job" {
+            job = Some(obj.name.clone());
+        }
     }
     files.push(kustomization_file(&dir, &header, names));
-    Ok(files)
+    Ok((files, job))
 }
 
 /// Every object of one deployment, in a stable order.
@@ -274,7 +289,12 @@ pub fn render_objects(
 ) -> Result<Vec<Object>, RenderError> {
     let config = config::render(redis, templates)?;
     let mut objects = vec![config.object.clone()];
-    objects.extend(slots.and_then(|map| topology::render(redis, map)));
+    let topology = match slots {
+        Some(map) => topology::render(redis, map, templates)?,
+        None => None,
+    };
+    let job_hash = topology.as_ref().map(|(_, hash)| hash.clone());
+    objects.extend(topology.map(|(obj, _)| obj));
     objects.extend([
         Object::typed(&policy::service_account(redis)),
         Object::typed(&policy::network_policy(redis)),
@@ -288,6 +308,10 @@ pub fn render_objects(
     objects.extend(policy::disruption_budgets(redis).iter().map(Object::typed));
     objects.extend(monitoring::render(redis));
     objects.extend(secrets::render(redis));
+    if let Some(hash) = job_hash {
+        objects.push(Object::typed(&job::network_policy(redis)));
+        objects.push(Object::typed(&job::render(redis, &hash)));
+    }
     Ok(objects)
 }
 
@@ -299,6 +323,8 @@ pub enum Component {
     Sentinel,
     /// One cluster shard.
     Shard(u32),
+    /// The cluster reconcile Job.
+    Reconcile,
     /// Objects of the whole deployment.
     Deployment,
 }
@@ -309,6 +335,7 @@ impl Component {
             Component::Server => "server",
             Component::Sentinel => "sentinel",
             Component::Shard(_) => "shard",
+            Component::Reconcile => "reconcile",
             Component::Deployment => "deployment",
         }
     }
@@ -357,6 +384,8 @@ pub fn labels(redis: &Redis, component: Component) -> BTreeMap<String, String> {
 pub enum Wave {
     Prerequisite = 0,
     Workload = 1,
+    /// After the workloads: the cluster reconcile Job.
+    Reconcile = 2,
 }
 
 pub fn meta(

@@ -28,6 +28,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../templates/start-sentinel.sh.j2"),
     ),
     ("probe.sh.j2", include_str!("../../templates/probe.sh.j2")),
+    (
+        "reconcile.sh.j2",
+        include_str!("../../templates/reconcile.sh.j2"),
+    ),
 ];
 
 /// The loaded template set.

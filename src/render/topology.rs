@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::ConfigMap;
 
+use super::config;
+use super::templates::{TemplateError, Templates};
 use super::workload::shard_name;
 use super::{Component, Object, REDIS_PORT, Wave, meta, pod_host};
 use crate::spec::validate::{Redis, Topology};
@@ -42,19 +44,41 @@ pub fn nodes(redis: &Redis) -> String {
     out
 }
 
-pub fn render(redis: &Redis, map: &SlotMap) -> Option<Object> {
+/// The topology ConfigMap and its hash (over the map, the pods and the
+/// scripts: whatever the reconcile Job acts on), `None` outside cluster mode.
+pub fn render(
+    redis: &Redis,
+    map: &SlotMap,
+    templates: &Templates,
+) -> Result<Option<(Object, String)>, TemplateError> {
     let Topology::Cluster {
         shards,
         replicas_per_shard,
         drain_shards,
     } = redis.topology
     else {
-        return None;
+        return Ok(None);
     };
-    let cluster = format!(
-        "# Sourced by the reconcile script.\nshards={shards}\nserving={}\nreplicas_per_shard={replicas_per_shard}\nmap_hash={}\n",
-        shards - drain_shards,
-        map.hash()
+    let mut data = BTreeMap::from([
+        ("nodes".to_owned(), nodes(redis)),
+        (SLOTS_KEY.to_owned(), map.to_text()),
+        (
+            "reconcile.sh".to_owned(),
+            config::render_one(redis, templates, "reconcile.sh.j2")?,
+        ),
+        (
+            "common.sh".to_owned(),
+            config::render_one(redis, templates, "common.sh.j2")?,
+        ),
+    ]);
+    let hash: String = config::sha256_hex(&data).chars().take(8).collect();
+    data.insert(
+        "cluster.env".to_owned(),
+        format!(
+            "# Sourced by the reconcile script.\nshards={shards}\nserving={}\n\
+             replicas_per_shard={replicas_per_shard}\ntopology_hash={hash}\n",
+            shards - drain_shards,
+        ),
     );
     let cm = ConfigMap {
         metadata: meta(
@@ -63,12 +87,8 @@ pub fn render(redis: &Redis, map: &SlotMap) -> Option<Object> {
             Component::Deployment,
             Wave::Prerequisite,
         ),
-        data: Some(BTreeMap::from([
-            ("cluster.env".to_owned(), cluster),
-            ("nodes".to_owned(), nodes(redis)),
-            (SLOTS_KEY.to_owned(), map.to_text()),
-        ])),
+        data: Some(data),
         ..ConfigMap::default()
     };
-    Some(Object::typed(&cm))
+    Ok(Some((Object::typed(&cm), hash)))
 }

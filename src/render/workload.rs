@@ -186,18 +186,7 @@ fn pod_spec(redis: &Redis, component: Component, select: &BTreeMap<String, Strin
         enable_service_links: Some(false),
         // Redis writes its RDB on SIGTERM; give a large dataset time to finish.
         termination_grace_period_seconds: Some(if sentinel { 30 } else { 60 }),
-        security_context: Some(PodSecurityContext {
-            run_as_user: Some(RUN_AS),
-            run_as_group: Some(RUN_AS),
-            run_as_non_root: Some(true),
-            fs_group: Some(RUN_AS),
-            fs_group_change_policy: Some("OnRootMismatch".into()),
-            seccomp_profile: Some(SeccompProfile {
-                type_: "RuntimeDefault".into(),
-                ..SeccompProfile::default()
-            }),
-            ..PodSecurityContext::default()
-        }),
+        security_context: Some(pod_security()),
         node_selector: (!s.node_selector.is_empty()).then(|| s.node_selector.clone()),
         tolerations: (!s.tolerations.is_empty()).then(|| {
             s.tolerations
@@ -251,7 +240,22 @@ fn pod_spec(redis: &Redis, component: Component, select: &BTreeMap<String, Strin
     }
 }
 
-fn container_security() -> SecurityContext {
+pub(super) fn pod_security() -> PodSecurityContext {
+    PodSecurityContext {
+        run_as_user: Some(RUN_AS),
+        run_as_group: Some(RUN_AS),
+        run_as_non_root: Some(true),
+        fs_group: Some(RUN_AS),
+        fs_group_change_policy: Some("OnRootMismatch".into()),
+        seccomp_profile: Some(SeccompProfile {
+            type_: "RuntimeDefault".into(),
+            ..SeccompProfile::default()
+        }),
+        ..PodSecurityContext::default()
+    }
+}
+
+pub(super) fn container_security() -> SecurityContext {
     SecurityContext {
         run_as_user: Some(RUN_AS),
         run_as_group: Some(RUN_AS),
@@ -303,7 +307,7 @@ fn exec_probe(port: i32, kind: &str, initial: i32, period: i32, failures: i32) -
     }
 }
 
-fn mount(name: &str, path: &str, read_only: bool) -> VolumeMount {
+pub(super) fn mount(name: &str, path: &str, read_only: bool) -> VolumeMount {
     VolumeMount {
         name: name.into(),
         mount_path: path.into(),
@@ -347,7 +351,7 @@ fn resources(
     })
 }
 
-fn fixed_resources(cpu_req: &str, mem: &str, cpu_lim: &str) -> ResourceRequirements {
+pub(super) fn fixed_resources(cpu_req: &str, mem: &str, cpu_lim: &str) -> ResourceRequirements {
     let q = |s: &str| Quantity(s.into());
     ResourceRequirements {
         requests: Some(BTreeMap::from([
@@ -364,7 +368,7 @@ fn fixed_resources(cpu_req: &str, mem: &str, cpu_lim: &str) -> ResourceRequireme
 
 /// A digest is immutable, so a cached copy is the image; a tag can move, so
 /// the kubelet must ask the registry (which also re-checks pull credentials).
-fn pull_policy(image: &str) -> Option<String> {
+pub(super) fn pull_policy(image: &str) -> Option<String> {
     Some(
         if image.contains("@sha256:") {
             "IfNotPresent"

@@ -2,6 +2,7 @@
 //! real CLI or the real external tools; a missing tool fails the test.
 
 mod cli;
+mod cluster;
 mod common;
 mod errors;
 mod fuzz;

@@ -22,7 +22,7 @@ use redis_gitops::spec::validate::{Redis, validate_all};
 use crate::common::tool;
 
 /// A server process, killed when dropped.
-struct Server {
+pub struct Server {
     child: Child,
     log: PathBuf,
 }
@@ -35,7 +35,7 @@ impl Drop for Server {
 }
 
 /// A free loopback port whose cluster-bus twin (+10000) is valid too.
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     loop {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         let p = l.local_addr().unwrap().port();
@@ -170,7 +170,7 @@ impl Cli {
     }
 }
 
-fn start(binary: &str, conf: &Path, dir: &Path, extra: &[&str]) -> Server {
+pub fn start(binary: &str, conf: &Path, dir: &Path, extra: &[&str]) -> Server {
     let log = dir.join("server.log");
     let child = Command::new(tool(binary))
         .arg(conf)
@@ -182,7 +182,7 @@ fn start(binary: &str, conf: &Path, dir: &Path, extra: &[&str]) -> Server {
     Server { child, log }
 }
 
-fn localise(text: &str, port: u16, data: &Path, tls: &Path) -> String {
+pub fn localise(text: &str, port: u16, data: &Path, tls: &Path) -> String {
     text.replace("bind * -::*", "bind 127.0.0.1")
         .replace("port 6379\n", &format!("port {port}\n"))
         .replace(

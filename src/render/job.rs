@@ -1,0 +1,192 @@
+//! Cluster mode's reconcile Job: runs `reconcile.sh` (from the topology
+//! ConfigMap) with the engine image, after the workloads are synced and
+//! healthy, to converge the live cluster to the committed slot map.
+//!
+//! Its name carries the topology hash, so a new map (or new pods, or a new
+//! script) is a new Job. Argo CD runs it as a PostSync hook and deletes the
+//! previous one first; Flux recreates it (force) and health-checks it.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::batch::v1::{Job, JobSpec};
+use k8s_openapi::api::core::v1::{
+    ConfigMapVolumeSource, Container, EmptyDirVolumeSource, EnvVar, KeyToPath, PodSpec,
+    PodTemplateSpec, SecretVolumeSource, Volume,
+};
+use k8s_openapi::api::networking::v1::{
+    NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use super::workload::{container_security, fixed_resources, mount, pod_security, pull_policy};
+use super::{Component, REDIS_PORT, Wave, meta, selector};
+use crate::spec::validate::Redis;
+
+pub fn name(redis: &Redis, topology_hash: &str) -> String {
+    format!("{}-reconcile-{topology_hash}", redis.name)
+}
+
+fn policy_name(redis: &Redis) -> String {
+    format!("{}-reconcile", redis.name)
+}
+
+pub fn render(redis: &Redis, topology_hash: &str) -> Job {
+    let mut metadata = meta(
+        redis,
+        name(redis, topology_hash),
+        Component::Reconcile,
+        Wave::Reconcile,
+    );
+    let annotations = metadata.annotations.get_or_insert_with(BTreeMap::new);
+    for (k, v) in [
+        // After every object is synced and healthy; the previous Job goes first.
+        ("argocd.argoproj.io/hook", "PostSync"),
+        (
+            "argocd.argoproj.io/hook-delete-policy",
+            "BeforeHookCreation",
+        ),
+        // Jobs are immutable: Flux replaces it rather than patching it.
+        ("kustomize.toolkit.fluxcd.io/force", "enabled"),
+    ] {
+        annotations.insert(k.into(), v.into());
+    }
+    let mut volumes = vec![
+        Volume {
+            name: "topology".into(),
+            config_map: Some(ConfigMapVolumeSource {
+                name: super::topology::name(redis),
+                default_mode: Some(0o444),
+                ..ConfigMapVolumeSource::default()
+            }),
+            ..Volume::default()
+        },
+        Volume {
+            name: "tmp".into(),
+            empty_dir: Some(EmptyDirVolumeSource {
+                size_limit: Some(Quantity("256Mi".into())),
+                ..EmptyDirVolumeSource::default()
+            }),
+            ..Volume::default()
+        },
+    ];
+    let mut mounts = vec![
+        mount("topology", "/topology", true),
+        mount("tmp", "/tmp", false),
+    ];
+    if let Some(auth) = &redis.auth {
+        volumes.push(Volume {
+            name: "auth".into(),
+            secret: Some(SecretVolumeSource {
+                secret_name: Some(auth.secret_name.clone()),
+                items: Some(vec![KeyToPath {
+                    key: auth.secret_key.clone(),
+                    path: "password".into(),
+                    mode: None,
+                }]),
+                default_mode: Some(0o440),
+                ..SecretVolumeSource::default()
+            }),
+            ..Volume::default()
+        });
+        mounts.push(mount("auth", "/secrets/auth", true));
+    }
+    if let Some(tls) = &redis.tls {
+        volumes.push(Volume {
+            name: "tls".into(),
+            secret: Some(SecretVolumeSource {
+                secret_name: Some(super::secrets::tls_secret_name(redis, tls)),
+                default_mode: Some(0o440),
+                ..SecretVolumeSource::default()
+            }),
+            ..Volume::default()
+        });
+        mounts.push(mount("tls", "/tls", true));
+    }
+    Job {
+        metadata,
+        spec: Some(JobSpec {
+            backoff_limit: Some(3),
+            // Waiting for nodes (10 min at most) plus moving a large keyspace.
+            active_deadline_seconds: Some(6 * 3600),
+            ttl_seconds_after_finished: Some(7 * 24 * 3600),
+            template: PodTemplateSpec {
+                metadata: Some(ObjectMeta {
+                    labels: Some(super::labels(redis, Component::Reconcile)),
+                    ..ObjectMeta::default()
+                }),
+                spec: Some(PodSpec {
+                    restart_policy: Some("Never".into()),
+                    service_account_name: Some(redis.name.clone()),
+                    automount_service_account_token: Some(false),
+                    enable_service_links: Some(false),
+                    security_context: Some(pod_security()),
+                    priority_class_name: redis.scheduling.priority_class_name.clone(),
+                    containers: vec![Container {
+                        name: "reconcile".into(),
+                        image: Some(redis.image.clone()),
+                        image_pull_policy: pull_policy(&redis.image),
+                        command: Some(vec!["sh".into(), "/topology/reconcile.sh".into()]),
+                        env: Some(vec![EnvVar {
+                            name: "TOPOLOGY_DIR".into(),
+                            value: Some("/topology".into()),
+                            ..EnvVar::default()
+                        }]),
+                        resources: Some(fixed_resources("100m", "128Mi", "500m")),
+                        security_context: Some(container_security()),
+                        volume_mounts: Some(mounts),
+                        ..Container::default()
+                    }],
+                    volumes: Some(volumes),
+                    ..PodSpec::default()
+                }),
+            },
+            ..JobSpec::default()
+        }),
+        ..Job::default()
+    }
+}
+
+/// The Job may reach the Redis port of the deployment's pods and DNS, and
+/// nothing else; nothing may reach it.
+pub fn network_policy(redis: &Redis) -> NetworkPolicy {
+    let port = |p: i32, protocol: &str| NetworkPolicyPort {
+        port: Some(IntOrString::Int(p)),
+        protocol: Some(protocol.into()),
+        ..NetworkPolicyPort::default()
+    };
+    NetworkPolicy {
+        metadata: meta(
+            redis,
+            policy_name(redis),
+            Component::Reconcile,
+            Wave::Prerequisite,
+        ),
+        spec: Some(NetworkPolicySpec {
+            pod_selector: Some(LabelSelector {
+                match_labels: Some(selector(redis, Component::Reconcile)),
+                ..LabelSelector::default()
+            }),
+            policy_types: Some(vec!["Ingress".into(), "Egress".into()]),
+            egress: Some(vec![
+                NetworkPolicyEgressRule {
+                    to: Some(vec![NetworkPolicyPeer {
+                        pod_selector: Some(LabelSelector {
+                            match_labels: Some(selector(redis, Component::Deployment)),
+                            ..LabelSelector::default()
+                        }),
+                        ..NetworkPolicyPeer::default()
+                    }]),
+                    ports: Some(vec![port(REDIS_PORT, "TCP")]),
+                },
+                NetworkPolicyEgressRule {
+                    // DNS, wherever the cluster runs it: pod hostnames resolve.
+                    to: None,
+                    ports: Some(vec![port(53, "UDP"), port(53, "TCP")]),
+                },
+            ]),
+            ..NetworkPolicySpec::default()
+        }),
+    }
+}

@@ -50,10 +50,22 @@ struct Cluster {
     ws: tempfile::TempDir,
     binary: &'static str,
     nodes: BTreeMap<String, Node>,
+    /// The password, as the Secret gives it to the pods and the Job.
+    auth: Option<&'static str>,
+    /// Keys written besides the KEYS numbered ones.
+    extra_keys: usize,
 }
 
 fn redis_cli(port: u16, args: &[&str]) -> String {
-    let out = Command::new(tool("redis-cli"))
+    redis_cli_auth(port, args, None)
+}
+
+fn redis_cli_auth(port: u16, args: &[&str], auth: Option<&str>) -> String {
+    let mut cmd = Command::new(tool("redis-cli"));
+    if let Some(pw) = auth {
+        cmd.env("REDISCLI_AUTH", pw);
+    }
+    let out = cmd
         .args(["-h", "127.0.0.1", "-p", &port.to_string(), "--raw"])
         .args(args)
         .output()
@@ -62,8 +74,12 @@ fn redis_cli(port: u16, args: &[&str]) -> String {
 }
 
 /// Runs the commands (one per line) on one node, returns the replies.
-fn pipe(port: u16, commands: &str) -> String {
-    let mut child = Command::new(tool("redis-cli"))
+fn pipe(port: u16, commands: &str, auth: Option<&str>) -> String {
+    let mut cmd = Command::new(tool("redis-cli"));
+    if let Some(pw) = auth {
+        cmd.env("REDISCLI_AUTH", pw);
+    }
+    let mut child = cmd
         .args(["-h", "127.0.0.1", "-p", &port.to_string(), "--raw"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -81,7 +97,7 @@ fn pipe(port: u16, commands: &str) -> String {
 }
 
 impl Cluster {
-    fn new(engine: &str, version: &str) -> Cluster {
+    fn new(engine: &str, version: &str, auth: Option<&'static str>) -> Cluster {
         let ws = tempfile::tempdir().unwrap();
         fs::create_dir_all(ws.path().join("specs")).unwrap();
         let cluster = Cluster {
@@ -92,14 +108,29 @@ impl Cluster {
                 "redis-server"
             },
             nodes: BTreeMap::new(),
+            auth,
+            extra_keys: 0,
         };
         cluster.spec(&format!(
             "apiVersion: redis-gitops/v1\nkind: Redis\nmetadata: {{name: c, namespace: t}}\n\
              spec:\n  mode: cluster\n  engine: {engine}\n  version: \"{version}\"\n  shards: 3\n  \
              replicasPerShard: 1\n  resources: {{limits: {{cpu: \"1\", memory: 256Mi}}}}\n  \
-             persistence: none\n"
+             persistence: none\n{}",
+            if auth.is_some() {
+                "  auth: {secretName: c-auth}\n"
+            } else {
+                ""
+            }
         ));
         cluster
+    }
+
+    fn cli(&self, port: u16, args: &[&str]) -> String {
+        redis_cli_auth(port, args, self.auth)
+    }
+
+    fn pipe(&self, port: u16, commands: &str) -> String {
+        pipe(port, commands, self.auth)
     }
 
     fn spec(&self, text: &str) {
@@ -147,10 +178,16 @@ impl Cluster {
             fs::create_dir_all(&dir).unwrap();
             let port = free_port();
             let path = dir.join("redis.conf");
-            fs::write(&path, localise(&conf, port, &dir, &dir)).unwrap();
+            let mut text = localise(&conf, port, &dir, &dir);
+            if let Some(pw) = self.auth {
+                // What start-redis.sh appends from the mounted Secret (conf_quote).
+                let quoted = format!("\"{}\"", pw.replace('\\', "\\\\").replace('"', "\\\""));
+                text.push_str(&format!("requirepass {quoted}\nmasterauth {quoted}\n"));
+            }
+            fs::write(&path, text).unwrap();
             let server = start(self.binary, &path, &dir, &[]);
             let deadline = Instant::now() + Duration::from_secs(15);
-            while redis_cli(port, &["PING"]) != "PONG" {
+            while self.cli(port, &["PING"]) != "PONG" {
                 assert!(Instant::now() < deadline, "{pod} did not start");
                 std::thread::sleep(Duration::from_millis(50));
             }
@@ -205,6 +242,12 @@ impl Cluster {
             .env("WAIT_SECONDS", wait.to_string())
             .env("SETTLE_SECONDS", "60")
             .env_remove("REDISCLI_AUTH");
+        if let Some(pw) = self.auth {
+            // common.sh reads the Secret's file into REDISCLI_AUTH.
+            let secret = self.ws.path().join("password");
+            fs::write(&secret, pw).unwrap();
+            cmd.env("SECRET_FILE", secret);
+        }
         cmd
     }
 
@@ -221,7 +264,7 @@ impl Cluster {
             .iter()
             .map(|(pod, n)| {
                 (
-                    redis_cli(n.port, &["CLUSTER", "MYID"]),
+                    self.cli(n.port, &["CLUSTER", "MYID"]),
                     (pod.clone(), n.shard, n.port),
                 )
             })
@@ -232,14 +275,15 @@ impl Cluster {
     fn live_owners(&self) -> Vec<u16> {
         let mut owners = vec![0u16; 16384];
         for n in self.nodes.values() {
-            let view = redis_cli(n.port, &["CLUSTER", "NODES"]);
+            let view = self.cli(n.port, &["CLUSTER", "NODES"]);
             let me = view.lines().find(|l| l.contains("myself")).unwrap();
             for range in me.split_whitespace().skip(8) {
                 assert!(!range.starts_with('['), "open slot {range} on {}", n.port);
                 let (a, b) = range.split_once('-').unwrap_or((range, range));
-                for s in a.parse::<usize>().unwrap()..=b.parse::<usize>().unwrap() {
-                    assert_eq!(owners[s], 0, "slot {s} claimed twice");
-                    owners[s] = n.port;
+                let (a, b) = (a.parse::<usize>().unwrap(), b.parse::<usize>().unwrap());
+                for (s, owner) in owners.iter_mut().enumerate().take(b + 1).skip(a) {
+                    assert_eq!(*owner, 0, "slot {s} claimed twice");
+                    *owner = n.port;
                 }
             }
         }
@@ -259,7 +303,7 @@ impl Cluster {
             assert_eq!(shard_of_port[port], map.owner(slot), "slot {slot}");
         }
         for (pod, n) in &self.nodes {
-            let view = redis_cli(n.port, &["CLUSTER", "NODES"]);
+            let view = self.cli(n.port, &["CLUSTER", "NODES"]);
             assert_eq!(
                 view.lines().count(),
                 self.nodes.len(),
@@ -294,7 +338,7 @@ impl Cluster {
                 .push_str(&format!("SET {key} {}\n", value_of(i)));
         }
         for (port, commands) in by_port {
-            let out = pipe(port, &commands);
+            let out = self.pipe(port, &commands);
             assert!(out.lines().all(|l| l == "OK"), "writes to {port}");
         }
     }
@@ -312,7 +356,7 @@ impl Cluster {
         let mut total = 0;
         for (port, keys) in by_port {
             let commands: String = keys.iter().map(|i| format!("GET key:{i}\n")).collect();
-            let out = pipe(port, &commands);
+            let out = self.pipe(port, &commands);
             let values: Vec<&str> = out.lines().collect();
             assert_eq!(values.len(), keys.len(), "replies of {port}");
             for (i, v) in keys.iter().zip(values) {
@@ -324,15 +368,19 @@ impl Cluster {
         let primaries_keys: usize = self
             .nodes
             .values()
-            .filter(|n| redis_cli(n.port, &["ROLE"]).starts_with("master"))
-            .map(|n| redis_cli(n.port, &["DBSIZE"]).parse::<usize>().unwrap())
+            .filter(|n| self.cli(n.port, &["ROLE"]).starts_with("master"))
+            .map(|n| self.cli(n.port, &["DBSIZE"]).parse::<usize>().unwrap())
             .sum();
-        assert_eq!(primaries_keys, KEYS, "no key lost, none left behind");
+        assert_eq!(
+            primaries_keys,
+            KEYS + self.extra_keys,
+            "no key lost, none left behind"
+        );
     }
 }
 
 fn scenario(engine: &str, version: &str, migration_line: &str, per_slot: bool) {
-    let mut c = Cluster::new(engine, version);
+    let mut c = Cluster::new(engine, version, None);
 
     // A node down at start: a bounded wait, a clear failure, nothing changed.
     c.start_missing(&["c-shard-2-1"]);
@@ -350,7 +398,7 @@ fn scenario(engine: &str, version: &str, migration_line: &str, per_slot: bool) {
         "progress lines: {log}"
     );
     for n in c.nodes.values() {
-        assert_eq!(redis_cli(n.port, &["CLUSTER", "NODES"]).lines().count(), 1);
+        assert_eq!(c.cli(n.port, &["CLUSTER", "NODES"]).lines().count(), 1);
     }
 
     // Bootstrap 3 x 1 from empty.
@@ -395,7 +443,7 @@ fn scenario(engine: &str, version: &str, migration_line: &str, per_slot: bool) {
         .nodes
         .values()
         .filter(|n| {
-            let view = redis_cli(n.port, &["CLUSTER", "NODES"]);
+            let view = c.cli(n.port, &["CLUSTER", "NODES"]);
             view.lines()
                 .any(|l| l.contains("myself") && l.contains('['))
         })
@@ -439,7 +487,158 @@ fn redis_7_0_bootstrap_grow_drain_shrink_with_per_slot_migrate() {
     scenario("redis", "7.0.15", "move slots", true);
 }
 
+/// With a password (requirepass/masterauth from the Secret): the script
+/// authenticates every command and MIGRATE, and moves keys intact.
+#[test]
+fn reconcile_with_a_password() {
+    let mut c = Cluster::new("redis", "7.0.15", Some("s3cret pass\"word"));
+    c.start_missing(&[]);
+    c.reconcile();
+    c.assert_matches_map(3);
+    c.write_keys();
+    // Keys the per-slot path must quote for redis-cli: spaces, quotes, backslashes.
+    let odd = [
+        "key with spaces",
+        "quote\"key",
+        "back\\slash",
+        "star*?[x]",
+        "-dash",
+    ];
+    let owners = c.live_owners();
+    for k in odd {
+        assert_eq!(c.cli(owners[key_slot(k)], &["SET", k, k]), "OK");
+    }
+    c.extra_keys = odd.len();
+    c.edit("shards: 3", "shards: 4");
+    c.start_missing(&[]);
+    c.reconcile();
+    c.assert_matches_map(4);
+    c.assert_keys();
+    let owners = c.live_owners();
+    for k in odd {
+        assert_eq!(c.cli(owners[key_slot(k)], &["GET", k]), k, "{k}");
+    }
+}
+
 #[test]
 fn valkey_9_1_bootstrap_grow_drain_shrink_with_atomic_slot_migration() {
     scenario("valkey", "9.1.2", "(atomic slot migration)", false);
+}
+
+/// Sentinel mode, proven the same way: a primary and two replicas started
+/// with the rendered redis.conf, three sentinels with the rendered
+/// sentinel.conf; the primary dies, a replica is promoted within the
+/// configured timeouts, and writes continue through it.
+#[test]
+fn sentinel_fails_over_when_the_primary_dies() {
+    let ws = tempfile::tempdir().unwrap();
+    fs::create_dir_all(ws.path().join("specs")).unwrap();
+    fs::write(
+        ws.path().join("specs/s.yaml"),
+        "apiVersion: redis-gitops/v1\nkind: Redis\nmetadata: {name: s, namespace: t}\n\
+         spec:\n  mode: sentinel\n  version: \"7.0.15\"\n  replicas: 3\n  \
+         sentinel: {replicas: 3, quorum: 2, downAfterMilliseconds: 1000, failoverTimeout: 10000}\n  \
+         resources: {limits: {cpu: \"1\", memory: 256Mi}}\n  persistence: none\n",
+    )
+    .unwrap();
+    cli(ws.path()).arg("build").assert().success();
+    let text = fs::read_to_string(ws.path().join("output/s/configmap-s-config.yaml")).unwrap();
+    let v: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    let data: BTreeMap<String, String> = serde_yaml::from_value(v["data"].clone()).unwrap();
+    let first = "s-0.s-headless.t.svc 6379";
+    assert!(data["sentinel.conf"].contains(first));
+
+    let mut servers = Vec::new();
+    let mut ports = Vec::new();
+    for i in 0..3 {
+        let dir = ws.path().join(format!("redis-{i}"));
+        fs::create_dir_all(&dir).unwrap();
+        let port = free_port();
+        let mut conf = localise(&data["redis.conf"], port, &dir, &dir);
+        if i > 0 {
+            // What start-redis.sh appends on a replica.
+            conf.push_str(&format!("replicaof 127.0.0.1 {}\n", ports[0]));
+        }
+        fs::write(dir.join("redis.conf"), conf).unwrap();
+        servers.push(Some(start(
+            "redis-server",
+            &dir.join("redis.conf"),
+            &dir,
+            &[],
+        )));
+        ports.push(port);
+    }
+    let wait = |what: &str, secs: u64, ok: &dyn Fn() -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while !ok() {
+            assert!(Instant::now() < deadline, "{what} within {secs}s");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    wait("replication", 20, &|| {
+        redis_cli(ports[0], &["INFO", "replication"]).contains("connected_slaves:2")
+    });
+    let mut sentinels = Vec::new();
+    let mut sports = Vec::new();
+    for i in 0..3 {
+        let dir = ws.path().join(format!("sentinel-{i}"));
+        fs::create_dir_all(&dir).unwrap();
+        let port = free_port();
+        let conf = localise(&data["sentinel.conf"], port, &dir, &dir)
+            .replace(first, &format!("127.0.0.1 {}", ports[0]));
+        fs::write(dir.join("sentinel.conf"), conf).unwrap();
+        sentinels.push(start(
+            "redis-sentinel",
+            &dir.join("sentinel.conf"),
+            &dir,
+            &[],
+        ));
+        sports.push(port);
+    }
+    wait("sentinels find each other and the replicas", 30, &|| {
+        sports.iter().all(|p| {
+            let master = redis_cli(*p, &["SENTINEL", "master", "s"]);
+            let field = |name: &str| {
+                let lines: Vec<&str> = master.lines().collect();
+                lines
+                    .iter()
+                    .position(|l| *l == name)
+                    .map(|i| lines[i + 1].to_owned())
+                    .unwrap_or_default()
+            };
+            field("num-slaves") == "2" && field("num-other-sentinels") == "2"
+        })
+    });
+    assert_eq!(redis_cli(ports[0], &["SET", "before", "1"]), "OK");
+    assert_eq!(
+        redis_cli(ports[0], &["WAIT", "2", "5000"]),
+        "2",
+        "both replicas have it"
+    );
+
+    // The primary dies.
+    servers[0] = None;
+    let died = Instant::now();
+    let primary = |p: u16| redis_cli(p, &["SENTINEL", "get-master-addr-by-name", "s"]);
+    // down-after 1 s, then an election and a promotion: well inside failoverTimeout 10 s.
+    wait("a replica is promoted", 10, &|| {
+        sports
+            .iter()
+            .all(|p| primary(*p) != format!("127.0.0.1\n{}", ports[0]))
+    });
+    let promoted: u16 = primary(sports[0]).lines().nth(1).unwrap().parse().unwrap();
+    assert!(ports[1..].contains(&promoted), "a replica became primary");
+    assert!(died.elapsed() < Duration::from_secs(10));
+    wait("the promoted replica takes writes", 10, &|| {
+        redis_cli(promoted, &["SET", "after", "2"]) == "OK"
+    });
+    assert_eq!(
+        redis_cli(promoted, &["GET", "before"]),
+        "1",
+        "replicated data kept"
+    );
+    let other = *ports[1..].iter().find(|p| **p != promoted).unwrap();
+    wait("the other replica follows the new primary", 20, &|| {
+        redis_cli(other, &["GET", "after"]) == "2"
+    });
 }

@@ -519,7 +519,7 @@ fn deployment_plan(
                         format!(
                             "shard(s) {} still own {slots} slot(s) and would be removed with \
                              their data. Two steps: set `shards: {}` and `drainShards: {}`, build \
-                             and sync (their slots move away), then lower \
+                             and sync (the reconcile Job moves their slots away), then lower \
                              `shards` to {} and remove drainShards",
                             shards.join(", "),
                             b.shards,
@@ -532,11 +532,11 @@ fn deployment_plan(
             }
             if b.shards != a.shards || b.serving != a.serving {
                 let detail = if a.shards > b.shards {
-                    "new shards start empty and join the cluster; slots move to them online, key by key, as the committed map says"
+                    "new shards start empty; the reconcile Job meets them and moves slots to them online, key by key"
                 } else if a.serving < b.serving {
-                    "the draining shards keep running until their slots have moved to the serving shards online"
+                    "the draining shards keep running; the reconcile Job moves their slots to the serving shards online"
                 } else {
-                    "the removed shards own no slots: nothing moves, their nodes are forgotten"
+                    "the removed shards own no slots: nothing moves; the reconcile Job forgets their nodes"
                 };
                 if !shards_blocked {
                     add(
@@ -679,13 +679,11 @@ fn orphan_commands(ns: &str, statefulsets: &[(String, u32)]) -> Vec<String> {
 /// The rollout in order: objects by sync wave, then the reconcile Job.
 fn rollout(objects: &[&diff::ObjectDiff], moved_slots: usize, after: Option<&State>) -> Vec<Step> {
     let mut by_wave: BTreeMap<Option<i32>, Vec<String>> = BTreeMap::new();
-    for o in objects {
-        by_wave.entry(o.sync_wave).or_default().push(format!(
-            "{} {} ({})",
-            o.key.kind,
-            o.key.name,
-            o.change.as_str()
-        ));
+    for o in objects.iter().filter(|o| o.key.kind != "Job") {
+        by_wave
+            .entry(o.sync_wave)
+            .or_default()
+            .push(format!("{} {} ({})", o.key.kind, o.key.name, o.change.as_str()));
     }
     let mut steps: Vec<Step> = by_wave
         .into_iter()
@@ -694,20 +692,19 @@ fn rollout(objects: &[&diff::ObjectDiff], moved_slots: usize, after: Option<&Sta
             what: list.join(", "),
         })
         .collect();
-    if let Some(a) = after.filter(|a| a.mode == "cluster") {
-        let job = objects
-            .iter()
-            .find(|o| o.key.kind == "Job" && o.change == Change::Added);
-        if let Some(job) = job {
-            steps.push(Step {
-                sync_wave: None,
-                what: format!(
-                    "after every StatefulSet is healthy, Job {} runs: meets new nodes, moves {moved_slots} slot(s), \
-                     attaches replicas, forgets removed shards, verifies the map ({} serving shards)",
-                    job.key.name, a.serving
-                ),
-            });
-        }
+    let job = objects
+        .iter()
+        .find(|o| o.key.kind == "Job" && o.change == Change::Added);
+    if let (Some(job), Some(a)) = (job, after) {
+        steps.push(Step {
+            sync_wave: job.sync_wave,
+            what: format!(
+                "after every StatefulSet is synced and healthy (PostSync hook), Job {} \
+                 converges the cluster: meets new nodes, moves {moved_slots} slot(s), attaches \
+                 replicas, forgets removed nodes, verifies the map ({} serving shards)",
+                job.key.name, a.serving
+            ),
+        });
     }
     steps
 }

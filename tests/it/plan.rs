@@ -98,7 +98,7 @@ fn grow_drain_and_remove_shards_the_safe_way_and_build_commits_the_planned_map()
     assert!(text.contains("slots: 6553 move"), "{text}");
     assert!(
         text.contains(
-            "safe     shards 5 (5 serving) -> 5 (3 serving): the draining shards keep running until"
+            "safe     shards 5 (5 serving) -> 5 (3 serving): the draining shards keep running; the reconcile Job moves"
         ),
         "{text}"
     );
@@ -120,7 +120,7 @@ fn grow_drain_and_remove_shards_the_safe_way_and_build_commits_the_planned_map()
     assert!(!text.contains("  slots: "), "{text}");
     assert!(
         text.contains(
-            "safe     shards 5 (3 serving) -> 3 (3 serving): the removed shards own no slots: nothing moves"
+            "safe     shards 5 (3 serving) -> 3 (3 serving): the removed shards own no slots: nothing moves; the reconcile Job forgets"
         ),
         "{text}"
     );

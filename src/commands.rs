@@ -135,12 +135,14 @@ pub fn compile(
 ) -> anyhow::Result<Vec<File>> {
     let templates = Templates::load(templates)?;
     let output_path = repo_path(output);
+    let cache = crate::cache::Cache::open();
     Ok(render::render_all(
         specs,
         &render::Inputs {
             templates: &templates,
             output_path: output_path.as_deref(),
             committed: &committed.generated,
+            cache: cache.as_ref(),
         },
     )?)
 }

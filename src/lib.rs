@@ -7,6 +7,7 @@
 //! the stages to the CLI; nothing between load and output touches the disk,
 //! a clock or randomness.
 
+pub mod cache;
 pub mod cli;
 pub mod commands;
 pub mod diag;

@@ -53,6 +53,7 @@ pub fn read(root: &Path) -> Result<Existing, OutputError> {
     if !root.exists() {
         return Ok(existing);
     }
+    let mut paths = Vec::new();
     for entry in WalkDir::new(root).sort_by_file_name() {
         let entry = entry.map_err(|e| OutputError::Read {
             path: e
@@ -62,18 +63,23 @@ pub fn read(root: &Path) -> Result<Existing, OutputError> {
                 .into_io_error()
                 .unwrap_or_else(|| std::io::Error::other("file system loop")),
         })?;
-        if !entry.file_type().is_file() {
-            continue;
+        if entry.file_type().is_file() {
+            paths.push(entry.into_path());
         }
-        let rel = entry
-            .path()
-            .strip_prefix(root)
-            .unwrap_or(entry.path())
-            .to_path_buf();
-        let bytes = std::fs::read(entry.path()).map_err(|source| OutputError::Read {
-            path: entry.path().to_path_buf(),
-            source,
-        })?;
+    }
+    // Reading thousands of small files is system-call bound: in parallel.
+    let contents: Vec<(PathBuf, Vec<u8>)> = paths
+        .into_par_iter()
+        .map(|path| {
+            let bytes = std::fs::read(&path).map_err(|source| OutputError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            Ok((path, bytes))
+        })
+        .collect::<Result<_, OutputError>>()?;
+    for (path, bytes) in contents {
+        let rel = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
         if is_generated(&bytes) {
             existing.generated.insert(rel, bytes);
         } else {
@@ -103,11 +109,17 @@ impl Changes {
 
 pub fn compare(rendered: &[File], existing: &Existing) -> Changes {
     let mut changes = Changes::default();
-    let mut wanted = std::collections::BTreeSet::new();
+    // Hash lookups: comparing paths component by component is slow at scale.
+    let committed: std::collections::HashMap<&Path, &Vec<u8>> = existing
+        .generated
+        .iter()
+        .map(|(p, b)| (p.as_path(), b))
+        .collect();
+    let mut wanted = std::collections::HashSet::new();
     for file in rendered {
         wanted.insert(file.path.as_path());
-        match existing.generated.get(&file.path) {
-            Some(bytes) if bytes == file.contents.as_bytes() => changes.unchanged += 1,
+        match committed.get(file.path.as_path()) {
+            Some(bytes) if bytes.as_slice() == file.contents.as_bytes() => changes.unchanged += 1,
             Some(_) => changes.stale.push(file.path.clone()),
             None => changes.missing.push(file.path.clone()),
         }

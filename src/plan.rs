@@ -680,10 +680,12 @@ fn orphan_commands(ns: &str, statefulsets: &[(String, u32)]) -> Vec<String> {
 fn rollout(objects: &[&diff::ObjectDiff], moved_slots: usize, after: Option<&State>) -> Vec<Step> {
     let mut by_wave: BTreeMap<Option<i32>, Vec<String>> = BTreeMap::new();
     for o in objects.iter().filter(|o| o.key.kind != "Job") {
-        by_wave
-            .entry(o.sync_wave)
-            .or_default()
-            .push(format!("{} {} ({})", o.key.kind, o.key.name, o.change.as_str()));
+        by_wave.entry(o.sync_wave).or_default().push(format!(
+            "{} {} ({})",
+            o.key.kind,
+            o.key.name,
+            o.change.as_str()
+        ));
     }
     let mut steps: Vec<Step> = by_wave
         .into_iter()

@@ -7,6 +7,7 @@
 use std::path::Path;
 
 use minijinja::{Environment, UndefinedBehavior};
+use sha2::Digest;
 
 /// (file name, built-in source) of every template.
 pub const BUILTIN: &[(&str, &str)] = &[
@@ -37,6 +38,8 @@ pub const BUILTIN: &[(&str, &str)] = &[
 /// The loaded template set.
 pub struct Templates {
     env: Environment<'static>,
+    /// SHA-256 over every template's name and effective source.
+    fingerprint: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +68,7 @@ impl Templates {
                 .build()
                 .expect("the default delimiters are valid"),
         );
+        let mut hasher = sha2::Sha256::new();
         for (name, builtin) in BUILTIN {
             let source = match overrides.map(|d| d.join(name)) {
                 Some(path) if path.is_file() => {
@@ -75,13 +79,26 @@ impl Templates {
                 }
                 _ => (*builtin).to_owned(),
             };
+            hasher.update(name.as_bytes());
+            hasher.update((source.len() as u64).to_be_bytes());
+            hasher.update(source.as_bytes());
             env.add_template_owned(*name, source)
                 .map_err(|source| TemplateError::Template {
                     name: (*name).to_owned(),
                     source,
                 })?;
         }
-        Ok(Templates { env })
+        let fingerprint = hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        Ok(Templates { env, fingerprint })
+    }
+
+    /// Changes whenever any effective template source does.
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
     }
 
     pub fn render(&self, name: &str, ctx: &impl serde::Serialize) -> Result<String, TemplateError> {

@@ -9,7 +9,6 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use sha2::{Digest, Sha256};
 
 /// Hash slots in a Redis Cluster.
 pub const SLOTS: usize = 16384;
@@ -248,12 +247,6 @@ impl SlotMap {
             .map(|(slot, o)| o.ok_or(ParseError::Unowned(slot)))
             .collect::<Result<_, _>>()?;
         Ok(SlotMap { owners })
-    }
-
-    /// A short hash of the map, for the name of the Job that converges to it.
-    pub fn hash(&self) -> String {
-        let digest = Sha256::digest(self.to_text().as_bytes());
-        digest.iter().take(4).map(|b| format!("{b:02x}")).collect()
     }
 }
 

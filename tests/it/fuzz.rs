@@ -30,6 +30,7 @@ fn compile(root: &Path, inputs: Vec<(PathBuf, Vec<u8>)>) {
             templates: &templates,
             output_path: Some("output"),
             committed: &Default::default(),
+            cache: None,
         },
     )
     .unwrap();
@@ -192,6 +193,7 @@ fn parallel_rendering_gives_the_bytes_of_serial_rendering() {
         templates: &templates,
         output_path: Some("output"),
         committed: &Default::default(),
+        cache: None,
     };
     let parallel = render_all(&valid, &inputs).unwrap();
     let serial = rayon::ThreadPoolBuilder::new()

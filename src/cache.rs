@@ -1,0 +1,138 @@
+//! A local cache of what each deployment renders to, so that `check`,
+//! `diff`, `plan` and `build` on an unchanged repository need not render it
+//! again (a pre-commit hook runs them on every commit).
+//!
+//! An entry is keyed by a SHA-256 over everything rendering depends on: the
+//! running binary itself, the validated spec, the effective templates, the
+//! output path and the committed slot map. It records the paths and SHA-256
+//! digests of the files rendered. A deployment is taken from the cache only
+//! when every committed file of the entry has exactly that digest: then the
+//! committed bytes are the rendered bytes. Anything else, a missing or
+//! unreadable entry included, renders as usual, so a cache can only save
+//! time, never change an answer. The cache lives in `$REDIS_GITOPS_CACHE_DIR`,
+//! else `$XDG_CACHE_HOME/redis-gitops`, else `~/.cache/redis-gitops`;
+//! `REDIS_GITOPS_CACHE=off` disables it.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use sha2::{Digest, Sha256};
+
+use crate::render::File;
+
+pub struct Cache {
+    dir: PathBuf,
+    /// Digest of the running binary: a new build never trusts old entries.
+    salt: String,
+}
+
+/// What a deployment rendered to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// (path, SHA-256 hex of the contents), in render order.
+    pub files: Vec<(PathBuf, String)>,
+    pub job: Option<String>,
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+impl Cache {
+    /// The cache of this user, or `None` when disabled or unusable.
+    pub fn open() -> Option<Cache> {
+        if std::env::var_os("REDIS_GITOPS_CACHE").is_some_and(|v| v == "off") {
+            return None;
+        }
+        let dir = std::env::var_os("REDIS_GITOPS_CACHE_DIR")
+            .map(PathBuf::from)
+            .or_else(|| {
+                std::env::var_os("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("redis-gitops"))
+            })
+            .or_else(|| {
+                std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/redis-gitops"))
+            })?;
+        let exe = std::fs::read(std::env::current_exe().ok()?).ok()?;
+        Some(Cache {
+            dir: dir.join("v1"),
+            salt: sha256_hex(&exe),
+        })
+    }
+
+    /// The key of a deployment from its rendering inputs.
+    pub fn key(&self, inputs: &[&[u8]]) -> String {
+        let mut h = Sha256::new();
+        h.update(self.salt.as_bytes());
+        for part in inputs {
+            h.update((part.len() as u64).to_be_bytes());
+            h.update(part);
+        }
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    fn path(&self, key: &str) -> PathBuf {
+        self.dir.join(&key[..2]).join(key)
+    }
+
+    pub fn get(&self, key: &str) -> Option<Entry> {
+        let text = std::fs::read_to_string(self.path(key)).ok()?;
+        let mut entry = Entry {
+            files: Vec::new(),
+            job: None,
+        };
+        for line in text.lines() {
+            if let Some(job) = line.strip_prefix("job ") {
+                entry.job = Some(job.to_owned());
+            } else {
+                let (digest, path) = line.split_once(' ')?;
+                entry.files.push((PathBuf::from(path), digest.to_owned()));
+            }
+        }
+        (!entry.files.is_empty()).then_some(entry)
+    }
+
+    /// Best effort: a cache that cannot be written only costs time.
+    pub fn put(&self, key: &str, files: &[File], job: Option<&str>) {
+        let mut text = String::new();
+        for f in files {
+            text.push_str(&format!(
+                "{} {}\n",
+                sha256_hex(f.contents.as_bytes()),
+                f.path.display()
+            ));
+        }
+        if let Some(job) = job {
+            text.push_str(&format!("job {job}\n"));
+        }
+        let path = self.path(key);
+        let Some(dir) = path.parent() else { return };
+        if std::fs::create_dir_all(dir).is_err() {
+            return;
+        }
+        let tmp = dir.join(format!(".{key}.{}", std::process::id()));
+        if std::fs::write(&tmp, text).is_ok() && std::fs::rename(&tmp, &path).is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+    }
+}
+
+/// The committed files of `entry`, when every one has the recorded digest.
+pub fn committed_files(entry: &Entry, committed: &BTreeMap<PathBuf, Vec<u8>>) -> Option<Vec<File>> {
+    entry
+        .files
+        .iter()
+        .map(|(path, digest)| {
+            let bytes = committed.get(path)?;
+            if sha256_hex(bytes) != *digest {
+                return None;
+            }
+            Some(File {
+                path: path.clone(),
+                contents: String::from_utf8(bytes.clone()).ok()?,
+            })
+        })
+        .collect()
+}

@@ -13,7 +13,8 @@
 //! else `$XDG_CACHE_HOME/redis-gitops`, else `~/.cache/redis-gitops`;
 //! `REDIS_GITOPS_CACHE=off` disables it.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
+use std::ffi::OsStr;
 use std::path::PathBuf;
 
 use sha2::{Digest, Sha256};
@@ -120,18 +121,18 @@ impl Cache {
 }
 
 /// The committed files of `entry`, when every one has the recorded digest.
-pub fn committed_files(entry: &Entry, committed: &BTreeMap<PathBuf, Vec<u8>>) -> Option<Vec<File>> {
+pub fn committed_files(entry: &Entry, committed: &HashMap<&OsStr, &Vec<u8>>) -> Option<Vec<File>> {
     entry
         .files
         .iter()
         .map(|(path, digest)| {
-            let bytes = committed.get(path)?;
+            let bytes = committed.get(path.as_os_str())?;
             if sha256_hex(bytes) != *digest {
                 return None;
             }
             Some(File {
                 path: path.clone(),
-                contents: String::from_utf8(bytes.clone()).ok()?,
+                contents: String::from_utf8((*bytes).clone()).ok()?,
             })
         })
         .collect()

@@ -7,7 +7,8 @@
 //! unified diff (3 lines of context) of its canonical YAML. Values under
 //! keys that look secret are masked before any text is made.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ffi::OsStr;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -129,24 +130,29 @@ pub fn diff<'a>(
 ) -> Result<Report, DiffError> {
     // A file with the same bytes on both sides holds the same objects on
     // both sides: they cancel out, so only differing files are parsed.
-    let committed: BTreeMap<&PathBuf, &Vec<u8>> = committed.into_iter().collect();
-    let same =
-        |path: &PathBuf, bytes: &[u8]| committed.get(path).is_some_and(|c| c.as_slice() == bytes);
-    let identical: std::collections::BTreeSet<&PathBuf> = rendered
+    // Keyed by the path's bytes: hashing a Path walks its components.
+    let committed: Vec<(&PathBuf, &Vec<u8>)> = committed.into_iter().collect();
+    let lookup: HashMap<&OsStr, &Vec<u8>> =
+        committed.iter().map(|(p, b)| (p.as_os_str(), *b)).collect();
+    let identical: HashSet<&OsStr> = rendered
         .iter()
-        .filter(|f| same(&f.path, f.contents.as_bytes()))
-        .map(|f| &f.path)
+        .filter(|f| {
+            lookup
+                .get(f.path.as_os_str())
+                .is_some_and(|c| c.as_slice() == f.contents.as_bytes())
+        })
+        .map(|f| f.path.as_os_str())
         .collect();
     let new = index(
         rendered
             .iter()
-            .filter(|f| !identical.contains(&f.path))
+            .filter(|f| !identical.contains(f.path.as_os_str()))
             .map(|f| (f.path.as_path(), f.contents.as_bytes())),
     )?;
     let old = index(
         committed
             .iter()
-            .filter(|(p, _)| !identical.contains(*p))
+            .filter(|(p, _)| !identical.contains(p.as_os_str()))
             .map(|(p, b)| (p.as_path(), b.as_slice())),
     )?;
     let mut objects = Vec::new();

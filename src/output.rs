@@ -110,15 +110,15 @@ impl Changes {
 pub fn compare(rendered: &[File], existing: &Existing) -> Changes {
     let mut changes = Changes::default();
     // Hash lookups: comparing paths component by component is slow at scale.
-    let committed: std::collections::HashMap<&Path, &Vec<u8>> = existing
+    let committed: std::collections::HashMap<&std::ffi::OsStr, &Vec<u8>> = existing
         .generated
         .iter()
-        .map(|(p, b)| (p.as_path(), b))
+        .map(|(p, b)| (p.as_os_str(), b))
         .collect();
     let mut wanted = std::collections::HashSet::new();
     for file in rendered {
-        wanted.insert(file.path.as_path());
-        match committed.get(file.path.as_path()) {
+        wanted.insert(file.path.as_os_str());
+        match committed.get(file.path.as_os_str()) {
             Some(bytes) if bytes.as_slice() == file.contents.as_bytes() => changes.unchanged += 1,
             Some(_) => changes.stale.push(file.path.clone()),
             None => changes.missing.push(file.path.clone()),
@@ -127,7 +127,7 @@ pub fn compare(rendered: &[File], existing: &Existing) -> Changes {
     changes.extra = existing
         .generated
         .keys()
-        .filter(|p| !wanted.contains(p.as_path()))
+        .filter(|p| !wanted.contains(p.as_os_str()))
         .cloned()
         .collect();
     changes

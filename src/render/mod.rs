@@ -139,9 +139,15 @@ pub struct Inputs<'a> {
 pub fn render_all(specs: &[Redis], inputs: &Inputs) -> Result<Vec<File>, RenderError> {
     // Deployments render in parallel; collecting an indexed parallel
     // iterator keeps spec order, and the files are sorted below anyway.
+    // Path bytes as keys: hashing a Path walks its components.
+    let lookup: std::collections::HashMap<&std::ffi::OsStr, &Vec<u8>> = inputs
+        .committed
+        .iter()
+        .map(|(p, b)| (p.as_os_str(), b))
+        .collect();
     let rendered: Vec<(Vec<File>, Option<String>)> = specs
         .par_iter()
-        .map(|redis| render_cached(redis, inputs))
+        .map(|redis| render_cached(redis, inputs, &lookup))
         .collect::<Result<_, _>>()?;
     let mut files = Vec::new();
     let mut jobs = Vec::new();
@@ -266,6 +272,7 @@ pub fn slot_map(
 fn render_cached(
     redis: &Redis,
     inputs: &Inputs,
+    committed: &std::collections::HashMap<&std::ffi::OsStr, &Vec<u8>>,
 ) -> Result<(Vec<File>, Option<String>), RenderError> {
     let Some(cache) = inputs.cache else {
         return render_files(redis, inputs);
@@ -282,7 +289,7 @@ fn render_cached(
             .map_or(&[][..], Vec::as_slice),
     ]);
     if let Some(entry) = cache.get(&key) {
-        if let Some(files) = crate::cache::committed_files(&entry, inputs.committed) {
+        if let Some(files) = crate::cache::committed_files(&entry, committed) {
             return Ok((files, entry.job));
         }
     }

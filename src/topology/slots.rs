@@ -9,7 +9,6 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-
 /// Hash slots in a Redis Cluster.
 pub const SLOTS: usize = 16384;
 

@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{
-    ConfigMapVolumeSource, Container, EmptyDirVolumeSource, EnvVar, KeyToPath, PodSpec,
-    PodTemplateSpec, SecretVolumeSource, Volume,
+    ConfigMapVolumeSource, Container, EmptyDirVolumeSource, EnvVar, PodSpec, PodTemplateSpec,
+    Volume,
 };
 use k8s_openapi::api::networking::v1::{
     NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec,
@@ -20,7 +20,9 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::workload::{container_security, fixed_resources, mount, pod_security, pull_policy};
+use super::workload::{
+    container_security, fixed_resources, mount, pod_security, pull_policy, secret_volumes,
+};
 use super::{Component, REDIS_PORT, Wave, meta, selector};
 use crate::spec::validate::Redis;
 
@@ -75,33 +77,11 @@ pub fn render(redis: &Redis, topology_hash: &str) -> Job {
         mount("topology", "/topology", true),
         mount("tmp", "/tmp", false),
     ];
-    if let Some(auth) = &redis.auth {
-        volumes.push(Volume {
-            name: "auth".into(),
-            secret: Some(SecretVolumeSource {
-                secret_name: Some(auth.secret_name.clone()),
-                items: Some(vec![KeyToPath {
-                    key: auth.secret_key.clone(),
-                    path: "password".into(),
-                    mode: None,
-                }]),
-                default_mode: Some(0o440),
-                ..SecretVolumeSource::default()
-            }),
-            ..Volume::default()
-        });
+    volumes.extend(secret_volumes(redis));
+    if redis.auth.is_some() {
         mounts.push(mount("auth", "/secrets/auth", true));
     }
-    if let Some(tls) = &redis.tls {
-        volumes.push(Volume {
-            name: "tls".into(),
-            secret: Some(SecretVolumeSource {
-                secret_name: Some(super::secrets::tls_secret_name(redis, tls)),
-                default_mode: Some(0o440),
-                ..SecretVolumeSource::default()
-            }),
-            ..Volume::default()
-        });
+    if redis.tls.is_some() {
         mounts.push(mount("tls", "/tls", true));
     }
     Job {

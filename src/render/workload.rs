@@ -548,6 +548,14 @@ fn volumes(redis: &Redis, sentinel: bool) -> Vec<Volume> {
         );
         v.push(empty_dir("data", false, &size.to_string()));
     }
+    v.extend(secret_volumes(redis));
+    v
+}
+
+/// The password file (`auth`) and the certificates (`tls`), from Secrets,
+/// as the pods and the reconcile Job mount them.
+pub(super) fn secret_volumes(redis: &Redis) -> Vec<Volume> {
+    let mut v = Vec::new();
     if let Some(auth) = &redis.auth {
         v.push(Volume {
             name: "auth".into(),

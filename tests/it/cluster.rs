@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -52,35 +52,33 @@ struct Cluster {
     nodes: BTreeMap<String, Node>,
     /// The password, as the Secret gives it to the pods and the Job.
     auth: Option<&'static str>,
+    /// The certificates folder (tls.crt, tls.key, ca.crt) when TLS is on.
+    tls: Option<PathBuf>,
     /// Keys written besides the KEYS numbered ones.
     extra_keys: usize,
 }
 
 fn redis_cli(port: u16, args: &[&str]) -> String {
-    redis_cli_auth(port, args, None)
-}
-
-fn redis_cli_auth(port: u16, args: &[&str], auth: Option<&str>) -> String {
-    let mut cmd = Command::new(tool("redis-cli"));
-    if let Some(pw) = auth {
-        cmd.env("REDISCLI_AUTH", pw);
-    }
-    let out = cmd
-        .args(["-h", "127.0.0.1", "-p", &port.to_string(), "--raw"])
-        .args(args)
-        .output()
-        .unwrap();
+    let out = client(port, None, None).args(args).output().unwrap();
     String::from_utf8_lossy(&out.stdout).trim_end().to_owned()
 }
 
-/// Runs the commands (one per line) on one node, returns the replies.
-fn pipe(port: u16, commands: &str, auth: Option<&str>) -> String {
+/// redis-cli for one node, with the password and the CA when the cluster has them.
+fn client(port: u16, auth: Option<&str>, tls: Option<&Path>) -> Command {
     let mut cmd = Command::new(tool("redis-cli"));
     if let Some(pw) = auth {
         cmd.env("REDISCLI_AUTH", pw);
     }
+    cmd.args(["-h", "127.0.0.1", "-p", &port.to_string(), "--raw"]);
+    if let Some(dir) = tls {
+        cmd.args(["--tls", "--cacert"]).arg(dir.join("ca.crt"));
+    }
+    cmd
+}
+
+/// Runs the commands (one per line) on one node, returns the replies.
+fn pipe(mut cmd: Command, commands: &str) -> String {
     let mut child = cmd
-        .args(["-h", "127.0.0.1", "-p", &port.to_string(), "--raw"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -97,9 +95,15 @@ fn pipe(port: u16, commands: &str, auth: Option<&str>) -> String {
 }
 
 impl Cluster {
-    fn new(engine: &str, version: &str, auth: Option<&'static str>) -> Cluster {
+    fn new(engine: &str, version: &str, auth: Option<&'static str>, tls: bool) -> Cluster {
         let ws = tempfile::tempdir().unwrap();
         fs::create_dir_all(ws.path().join("specs")).unwrap();
+        let tls = tls.then(|| {
+            let dir = ws.path().join("tls");
+            fs::create_dir_all(&dir).unwrap();
+            crate::servers::certs(&dir);
+            dir
+        });
         let cluster = Cluster {
             ws,
             binary: if engine == "valkey" {
@@ -109,15 +113,21 @@ impl Cluster {
             },
             nodes: BTreeMap::new(),
             auth,
+            tls,
             extra_keys: 0,
         };
         cluster.spec(&format!(
             "apiVersion: redis-gitops/v1\nkind: Redis\nmetadata: {{name: c, namespace: t}}\n\
              spec:\n  mode: cluster\n  engine: {engine}\n  version: \"{version}\"\n  shards: 3\n  \
              replicasPerShard: 1\n  resources: {{limits: {{cpu: \"1\", memory: 256Mi}}}}\n  \
-             persistence: none\n{}",
+             persistence: none\n{}{}",
             if auth.is_some() {
                 "  auth: {secretName: c-auth}\n"
+            } else {
+                ""
+            },
+            if cluster.tls.is_some() {
+                "  tls: {secretName: c-tls}\n"
             } else {
                 ""
             }
@@ -126,11 +136,15 @@ impl Cluster {
     }
 
     fn cli(&self, port: u16, args: &[&str]) -> String {
-        redis_cli_auth(port, args, self.auth)
+        let out = client(port, self.auth, self.tls.as_deref())
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim_end().to_owned()
     }
 
     fn pipe(&self, port: u16, commands: &str) -> String {
-        pipe(port, commands, self.auth)
+        pipe(client(port, self.auth, self.tls.as_deref()), commands)
     }
 
     fn spec(&self, text: &str) {
@@ -178,7 +192,7 @@ impl Cluster {
             fs::create_dir_all(&dir).unwrap();
             let port = free_port();
             let path = dir.join("redis.conf");
-            let mut text = localise(&conf, port, &dir, &dir);
+            let mut text = localise(&conf, port, &dir, self.tls.as_deref().unwrap_or(&dir));
             if let Some(pw) = self.auth {
                 // What start-redis.sh appends from the mounted Secret (conf_quote).
                 let quoted = format!("\"{}\"", pw.replace('\\', "\\\\").replace('"', "\\\""));
@@ -242,6 +256,10 @@ impl Cluster {
             .env("WAIT_SECONDS", wait.to_string())
             .env("SETTLE_SECONDS", "60")
             .env_remove("REDISCLI_AUTH");
+        if let Some(dir) = &self.tls {
+            // common.sh adds --tls --cacert $TLS_DIR/ca.crt.
+            cmd.env("TLS_DIR", dir);
+        }
         if let Some(pw) = self.auth {
             // common.sh reads the Secret's file into REDISCLI_AUTH.
             let secret = self.ws.path().join("password");
@@ -380,7 +398,7 @@ impl Cluster {
 }
 
 fn scenario(engine: &str, version: &str, migration_line: &str, per_slot: bool) {
-    let mut c = Cluster::new(engine, version, None);
+    let mut c = Cluster::new(engine, version, None, false);
 
     // A node down at start: a bounded wait, a clear failure, nothing changed.
     c.start_missing(&["c-shard-2-1"]);
@@ -491,7 +509,7 @@ fn redis_7_0_bootstrap_grow_drain_shrink_with_per_slot_migrate() {
 /// authenticates every command and MIGRATE, and moves keys intact.
 #[test]
 fn reconcile_with_a_password() {
-    let mut c = Cluster::new("redis", "7.0.15", Some("s3cret pass\"word"));
+    let mut c = Cluster::new("redis", "7.0.15", Some("s3cret pass\"word"), false);
     c.start_missing(&[]);
     c.reconcile();
     c.assert_matches_map(3);
@@ -518,6 +536,22 @@ fn reconcile_with_a_password() {
     for k in odd {
         assert_eq!(c.cli(owners[key_slot(k)], &["GET", k]), k, "{k}");
     }
+}
+
+/// Over TLS (tls-port, tls-cluster, tls-replication as rendered): the script
+/// talks TLS to every node and MIGRATE moves keys between TLS nodes.
+#[test]
+fn reconcile_over_tls() {
+    let mut c = Cluster::new("redis", "7.0.15", None, true);
+    c.start_missing(&[]);
+    c.reconcile();
+    c.assert_matches_map(3);
+    c.write_keys();
+    c.edit("shards: 3", "shards: 4");
+    c.start_missing(&[]);
+    c.reconcile();
+    c.assert_matches_map(4);
+    c.assert_keys();
 }
 
 #[test]

@@ -61,7 +61,7 @@ fn demo() -> Vec<Redis> {
 const EC_KEY: [&str; 4] = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"];
 
 /// A throw-away CA and a server certificate for 127.0.0.1, as `/tls/` holds them.
-fn certs(dir: &Path) {
+pub fn certs(dir: &Path) {
     let openssl = tool("openssl");
     let run = |args: Vec<&str>| {
         let out = Command::new(&openssl)

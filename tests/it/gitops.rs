@@ -471,3 +471,95 @@ fn pre_commit_hooks_run_with_the_real_pre_commit() {
     let (ok, text) = try_repo("redis-gitops-build");
     assert!(ok, "a fresh build changes nothing:\n{text}");
 }
+
+fn yaml(path: &Path) -> serde_yaml::Value {
+    serde_yaml::from_str(&fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The reconcile Job runs after the sync (Argo CD hook), is replaced rather
+/// than patched (Flux force), is bounded, and is named by the topology hash
+/// so that a new slot map is a new Job that Flux waits for.
+#[test]
+fn the_reconcile_job_is_a_hook_named_by_the_topology() {
+    let ws = built_demo();
+    let dir = ws.path().join("output/payments/orders");
+    let topology = yaml(&dir.join("configmap-orders-topology.yaml"));
+    let env = topology["data"]["cluster.env"].as_str().unwrap();
+    let hash = env
+        .lines()
+        .find_map(|l| l.strip_prefix("topology_hash="))
+        .unwrap()
+        .to_owned();
+    let job_file = dir.join(format!("job-orders-reconcile-{hash}.yaml"));
+    let job = yaml(&job_file);
+    let a = &job["metadata"]["annotations"];
+    assert_eq!(a["argocd.argoproj.io/hook"], "PostSync");
+    assert_eq!(
+        a["argocd.argoproj.io/hook-delete-policy"],
+        "BeforeHookCreation"
+    );
+    assert_eq!(a["kustomize.toolkit.fluxcd.io/force"], "enabled");
+    assert_eq!(a["argocd.argoproj.io/sync-wave"], "2");
+    let spec = &job["spec"];
+    assert_eq!(spec["backoffLimit"], 3);
+    assert!(spec["activeDeadlineSeconds"].as_u64().unwrap() > 0);
+    assert!(spec["ttlSecondsAfterFinished"].as_u64().unwrap() > 0);
+    let pod = &spec["template"]["spec"];
+    assert_eq!(pod["automountServiceAccountToken"], false);
+    assert_eq!(
+        pod["containers"][0]["command"],
+        serde_yaml::to_value(["sh", "/topology/reconcile.sh"]).unwrap()
+    );
+    assert_eq!(
+        pod["containers"][0]["image"], "redis:7.2.5",
+        "the engine image"
+    );
+    // Its NetworkPolicy: out to the Redis port of the deployment's pods, and DNS.
+    let policy = yaml(&dir.join("networkpolicy-orders-reconcile.yaml"));
+    let ports: Vec<i64> = policy["spec"]["egress"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["ports"].as_sequence().unwrap().iter())
+        .map(|p| p["port"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ports, [6379, 53, 53]);
+    // Flux waits for it; Argo CD's app-of-apps does not list hooks separately.
+    let flux = yaml(
+        &ws.path()
+            .join("output/cache/_flux/kustomization-cache-events.yaml"),
+    );
+    let events_job = fs::read_dir(ws.path().join("output/cache/events"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .find(|n| n.starts_with("job-"))
+        .unwrap();
+    assert!(
+        flux["spec"]["healthChecks"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .any(|c| c["kind"] == "Job"
+                && format!("job-{}.yaml", c["name"].as_str().unwrap()) == events_job),
+        "{events_job}"
+    );
+    // A new map is a new Job; the old one is pruned by the next build.
+    edit(
+        &ws.path().join("specs/payments/orders.yaml"),
+        "shards: 3",
+        "shards: 4",
+    );
+    cli(ws.path()).arg("build").assert().success();
+    assert!(!job_file.exists());
+    let jobs = fs::read_dir(&dir)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("job-")
+        })
+        .count();
+    assert_eq!(jobs, 1);
+}

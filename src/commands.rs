@@ -161,18 +161,53 @@ fn repo_path(output: &Path) -> Option<String> {
     Some(parts.join("/"))
 }
 
+/// The specs, the committed output they render against, and what they render.
+struct Rendered {
+    specs: Vec<Redis>,
+    committed: output::Existing,
+    files: Vec<File>,
+}
+
+/// Loads and validates the specs, reads the committed output (the output
+/// folder, or what `committed` names) and renders against it; `None` when
+/// the specs have errors, which are reported already.
+fn load_and_render(
+    specs_dir: &Path,
+    out: &Path,
+    templates: Option<&Path>,
+    committed: Option<output::Existing>,
+    reporter: &Reporter,
+) -> anyhow::Result<Option<Rendered>> {
+    let Some((_, specs)) = load_and_validate(specs_dir, reporter) else {
+        return Ok(None);
+    };
+    let committed = match committed {
+        Some(c) => c,
+        None => output::read(out)?,
+    };
+    let files = compile(&specs, templates, out, &committed)?;
+    Ok(Some(Rendered {
+        specs,
+        committed,
+        files,
+    }))
+}
+
 fn build(
     specs_dir: &Path,
     out: &Path,
     templates: Option<&Path>,
     reporter: &Reporter,
 ) -> anyhow::Result<u8> {
-    let Some((_, specs)) = load_and_validate(specs_dir, reporter) else {
+    let Some(Rendered {
+        specs,
+        committed: existing,
+        files,
+    }) = load_and_render(specs_dir, out, templates, None, reporter)?
+    else {
         return Ok(2);
     };
-    let existing = output::read(out)?;
     refuse_stranded_slots(&specs, &existing)?;
-    let files = compile(&specs, templates, out, &existing)?;
     let changes = output::apply(out, &files, &existing)?;
     reporter.say(&format!(
         "{} deployment(s): {} written, {} unchanged, {} removed",
@@ -217,11 +252,14 @@ fn check(
     templates: Option<&Path>,
     reporter: &Reporter,
 ) -> anyhow::Result<u8> {
-    let Some((_, specs)) = load_and_validate(specs_dir, reporter) else {
+    let Some(Rendered {
+        specs,
+        committed: existing,
+        files,
+    }) = load_and_render(specs_dir, out, templates, None, reporter)?
+    else {
         return Ok(2);
     };
-    let existing = output::read(out)?;
-    let files = compile(&specs, templates, out, &existing)?;
     output::check_ownership(&files, &existing)?;
     let changes = output::compare(&files, &existing);
     if changes.is_fresh() {
@@ -292,11 +330,15 @@ fn diff_command(
     color: bool,
     reporter: &Reporter,
 ) -> anyhow::Result<u8> {
-    let Some((_, specs)) = load_and_validate(specs_dir, reporter) else {
+    // Rendered as `build` would render now; compared with the work tree or a revision.
+    let Some(Rendered {
+        committed: existing,
+        files,
+        ..
+    }) = load_and_render(specs_dir, out, templates, None, reporter)?
+    else {
         return Ok(2);
     };
-    let existing = output::read(out)?;
-    let files = compile(&specs, templates, out, &existing)?;
     let committed = match &args.from_git {
         Some(rev) => output::read_git(out, rev)?,
         None => existing,
@@ -322,16 +364,20 @@ fn plan_command(
     args: &PlanArgs,
     reporter: &Reporter,
 ) -> anyhow::Result<u8> {
-    let Some((_, specs)) = load_and_validate(specs_dir, reporter) else {
+    // The committed state is both the "before" and what the new slot maps derive from.
+    let source = match (&args.from_git, &args.from) {
+        (Some(rev), _) => Some(output::read_git(out, rev)?),
+        (None, Some(dir)) => Some(output::read(dir)?),
+        (None, None) => None,
+    };
+    let Some(Rendered {
+        specs,
+        committed,
+        files,
+    }) = load_and_render(specs_dir, out, templates, source, reporter)?
+    else {
         return Ok(2);
     };
-    // The committed state is both the "before" and what the new slot maps derive from.
-    let committed = match (&args.from_git, &args.from) {
-        (Some(rev), _) => output::read_git(out, rev)?,
-        (None, Some(dir)) => output::read(dir)?,
-        (None, None) => output::read(out)?,
-    };
-    let files = compile(&specs, templates, out, &committed)?;
     let plan = crate::plan::plan(&specs, &files, &committed.generated)?;
     let format = match args.format {
         PlanFormat::Text => crate::plan::Format::Text,

@@ -80,3 +80,19 @@ pub fn run(cmd: &mut Command) -> (bool, String) {
     );
     (out.status.success(), text)
 }
+
+/// git in `dir`, with a throw-away identity; fails the test when git fails.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let (ok, text) = run(Command::new(tool("git"))
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args([
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .current_dir(dir));
+    assert!(ok, "git {args:?}: {text}");
+    text
+}

@@ -5,7 +5,7 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use crate::common::{built_demo, cli, root, run, tool};
+use crate::common::{built_demo, cli, git, root, run, tool};
 
 fn stdout(assert: &assert_cmd::assert::Assert) -> String {
     String::from_utf8(assert.get_output().stdout.clone()).unwrap()
@@ -301,21 +301,6 @@ fn json_format_parses_back_with_a_stable_shape() {
             assert!(o[key].is_string(), "{key} in {o}");
         }
     }
-}
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let (ok, text) = run(Command::new(tool("git"))
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-        .args([
-            "-c",
-            "commit.gpgsign=false",
-            "-c",
-            "init.defaultBranch=main",
-        ])
-        .args(args)
-        .current_dir(dir));
-    assert!(ok, "git {args:?}: {text}");
-    text
 }
 
 #[test]

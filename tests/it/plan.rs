@@ -3,11 +3,10 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::Command;
 
 use redis_gitops::topology::slots::SlotMap;
 
-use crate::common::{built_demo, cli, run, tool};
+use crate::common::{built_demo, cli, git};
 
 fn edit(path: &Path, from: &str, to: &str) {
     let text = fs::read_to_string(path).unwrap();
@@ -264,17 +263,9 @@ fn markdown_and_json_formats() {
 #[test]
 fn plan_from_git_compares_with_a_committed_revision() {
     let ws = built_demo();
-    let git = |args: &[&str]| {
-        let (ok, text) = run(Command::new(tool("git"))
-            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-            .args(["-c", "commit.gpgsign=false"])
-            .args(args)
-            .current_dir(ws.path()));
-        assert!(ok, "git {args:?}: {text}");
-    };
-    git(&["init", "-q"]);
-    git(&["add", "."]);
-    git(&["commit", "-qm", "three shards"]);
+    git(ws.path(), &["init", "-q"]);
+    git(ws.path(), &["add", "."]);
+    git(ws.path(), &["commit", "-qm", "three shards"]);
     edit(&orders(ws.path()), "shards: 3", "shards: 5");
     cli(ws.path()).arg("build").assert().success();
     // Against the work tree nothing is left to do; against the commit, the growth.

@@ -8,11 +8,9 @@ use std::path::{Path, PathBuf};
 
 use slots::SlotMap;
 
-/// The slot map a build commits, and what it was derived from.
+/// The slot map a build commits, and what deriving it found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Derived {
-    /// The committed map, `None` for a new cluster.
-    pub previous: Option<SlotMap>,
     pub next: SlotMap,
     /// Shards no longer in the spec that own slots in the committed map:
     /// (shard, slots). Building such a map would lose their data.
@@ -35,11 +33,7 @@ pub fn derive(previous: Option<SlotMap>, shards: u32, drain: u32) -> Derived {
                 .collect()
         })
         .unwrap_or_default();
-    Derived {
-        previous,
-        next,
-        stranded,
-    }
+    Derived { next, stranded }
 }
 
 /// The ConfigMap holding a deployment's topology, relative to the output folder.

@@ -1,9 +1,11 @@
 //! Rendering: a validated [`Redis`] becomes Kubernetes objects, then files.
 //!
 //! Pure and deterministic: no I/O beyond the already-loaded templates, no
-//! clock, no randomness. Objects are built as typed k8s-openapi structs (or
-//! JSON for custom resources) and serialised through `serde_json::Value`,
-//! whose maps are sorted, so key order is stable by construction.
+//! clock, no randomness. Objects are built as typed k8s-openapi structs,
+//! which serialise their fields in sorted order and skip unset ones, or as
+//! JSON for custom resources (`serde_json::Value`, whose maps are sorted), so
+//! key order is stable by construction; a test checks every mapping of every
+//! file. Each object is written as YAML once, when it is made.
 
 pub mod config;
 pub mod gitops;
@@ -38,25 +40,36 @@ pub const BUS_PORT: i32 = 16379;
 pub const SENTINEL_PORT: i32 = 26379;
 pub const METRICS_PORT: i32 = 9121;
 
-/// One Kubernetes object, ready to serialise.
+/// Typed kinds with a top-level field that sorts before `kind` (`data`,
+/// `automountServiceAccountToken`...).
+const KINDS_WITH_FIELDS_BEFORE_KIND: &[&str] = &["ConfigMap", "Secret", "ServiceAccount"];
+
+/// One Kubernetes object, as the YAML document it is written as.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Object {
     pub kind: String,
     pub name: String,
-    pub value: Value,
+    pub yaml: String,
 }
 
 impl Object {
-    /// From a typed k8s-openapi object (whose serialisation carries apiVersion and kind).
+    /// From a typed k8s-openapi object (whose serialisation carries apiVersion
+    /// and kind), serialised straight to YAML: no intermediate JSON value.
     pub fn typed<T: k8s_openapi::Resource + k8s_openapi::Metadata<Ty = ObjectMeta> + Serialize>(
         obj: &T,
     ) -> Object {
-        let name = obj.metadata().name.clone().unwrap_or_default();
-        let value = serde_json::to_value(obj).expect("k8s-openapi objects serialise");
+        // k8s-openapi writes apiVersion and kind first, then the other fields
+        // sorted; where a field sorts before `kind` the object goes through a
+        // (sorted) JSON value instead.
+        let yaml = if KINDS_WITH_FIELDS_BEFORE_KIND.contains(&T::KIND) {
+            yaml(&serde_json::to_value(obj).expect("k8s-openapi objects serialise"))
+        } else {
+            yaml(obj)
+        };
         Object {
             kind: T::KIND.to_owned(),
-            name,
-            value: prune(value),
+            name: obj.metadata().name.clone().unwrap_or_default(),
+            yaml,
         }
     }
 
@@ -70,7 +83,7 @@ impl Object {
         Object {
             kind,
             name,
-            value: prune(value),
+            yaml: yaml(&prune(value)),
         }
     }
 
@@ -78,6 +91,12 @@ impl Object {
     pub fn file_name(&self) -> String {
         format!("{}-{}.yaml", self.kind.to_ascii_lowercase(), self.name)
     }
+}
+
+/// YAML of a value whose map keys are all strings, which serde_yaml always
+/// serialises.
+fn yaml(value: &impl Serialize) -> String {
+    serde_yaml::to_string(value).expect("objects with string keys serialise")
 }
 
 /// Drops nulls: the API server does not keep them, so committing them would
@@ -107,12 +126,6 @@ pub struct File {
 pub enum RenderError {
     #[error(transparent)]
     Template(#[from] TemplateError),
-    #[error("cannot serialise {kind} '{name}': {source}")]
-    Serialise {
-        kind: String,
-        name: String,
-        source: serde_yaml::Error,
-    },
     #[error(
         "Argo CD and Flux entry points need the output folder as a relative path inside the \
          repository (no '..'): run from the repository root with a relative --output"
@@ -186,7 +199,7 @@ pub fn render_all(specs: &[Redis], inputs: &Inputs) -> Result<Vec<File>, RenderE
         objects.sort_by_key(|o| o.0.file_name());
         let mut names = Vec::new();
         for (obj, redis) in &objects {
-            files.push(object_file(&dir, &header(&redis.source.display()), obj)?);
+            files.push(object_file(&dir, &header(&redis.source.display()), obj));
             names.push(obj.file_name());
         }
         files.push(kustomization_file(
@@ -214,16 +227,11 @@ fn header(source: &dyn std::fmt::Display) -> String {
     )
 }
 
-fn object_file(dir: &Path, header: &str, obj: &Object) -> Result<File, RenderError> {
-    let yaml = serde_yaml::to_string(&obj.value).map_err(|source| RenderError::Serialise {
-        kind: obj.kind.clone(),
-        name: obj.name.clone(),
-        source,
-    })?;
-    Ok(File {
+fn object_file(dir: &Path, header: &str, obj: &Object) -> File {
+    File {
         path: dir.join(obj.file_name()),
-        contents: format!("{header}{yaml}"),
-    })
+        contents: [header, &obj.yaml].concat(),
+    }
 }
 
 /// A `kustomization.yaml` listing `names` (sorted here).
@@ -234,10 +242,9 @@ fn kustomization_file(dir: &Path, header: &str, mut names: Vec<String>) -> File 
         "kind": "Kustomization",
         "resources": names,
     });
-    let yaml = serde_yaml::to_string(&kustomization).expect("plain JSON serialises");
     File {
         path: dir.join("kustomization.yaml"),
-        contents: format!("{header}{yaml}"),
+        contents: [header, &yaml(&kustomization)].concat(),
     }
 }
 
@@ -311,7 +318,7 @@ pub fn render_files(
     let map = slot_map(redis, inputs.committed)?.map(|d| d.next);
     let mut job = None;
     for obj in render_objects(redis, inputs.templates, map.as_ref())? {
-        files.push(object_file(&dir, &header, &obj)?);
+        files.push(object_file(&dir, &header, &obj));
         names.push(obj.file_name());
         if obj.kind == "Job" {
             job = Some(obj.name.clone());

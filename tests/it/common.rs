@@ -96,3 +96,32 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
     assert!(ok, "git {args:?}: {text}");
     text
 }
+
+/// Every mapping of every YAML document in `text` has its keys in strictly
+/// ascending byte order (the output's "stable key order" rule).
+pub fn assert_sorted_keys(name: &str, text: &str) {
+    fn walk(name: &str, at: &str, value: &serde_yaml::Value) {
+        match value {
+            serde_yaml::Value::Mapping(map) => {
+                let keys: Vec<&str> = map.keys().map(|k| k.as_str().unwrap_or("")).collect();
+                assert!(
+                    keys.windows(2).all(|w| w[0] < w[1]),
+                    "{name}: keys of {at} are not sorted: {keys:?}"
+                );
+                for (k, v) in map {
+                    walk(name, &format!("{at}.{}", k.as_str().unwrap_or("?")), v);
+                }
+            }
+            serde_yaml::Value::Sequence(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    walk(name, &format!("{at}[{i}]"), v);
+                }
+            }
+            _ => {}
+        }
+    }
+    for doc in serde_yaml::Deserializer::from_str(text) {
+        let value = serde::Deserialize::deserialize(doc).unwrap();
+        walk(name, "", &value);
+    }
+}

@@ -24,7 +24,7 @@ fn compile(root: &Path, inputs: Vec<(PathBuf, Vec<u8>)>) {
     let loaded = load_files(root, inputs);
     let (valid, _diags) = validate_all(&loaded.specs, &loaded.sources);
     let templates = Templates::load(None).unwrap();
-    render_all(
+    let files = render_all(
         &valid,
         &Inputs {
             templates: &templates,
@@ -34,6 +34,9 @@ fn compile(root: &Path, inputs: Vec<(PathBuf, Vec<u8>)>) {
         },
     )
     .unwrap();
+    for file in &files {
+        crate::common::assert_sorted_keys(&file.path.display().to_string(), &file.contents);
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -91,9 +91,19 @@ impl SlotMap {
 
     /// Slots each shard owns (shards owning none are absent).
     pub fn counts(&self) -> BTreeMap<u32, usize> {
-        let mut counts = BTreeMap::new();
+        (0u32..)
+            .zip(self.dense_counts(0))
+            .filter(|&(_, c)| c > 0)
+            .collect()
+    }
+
+    /// Slots owned by each shard, indexed by shard, at least `len` long.
+    /// Owners are below [`SLOTS`] (parsing and `initial` ensure it).
+    fn dense_counts(&self, len: usize) -> Vec<usize> {
+        let top = self.owners.iter().max().map_or(0, |&o| o as usize + 1);
+        let mut counts = vec![0usize; top.max(len)];
         for &o in &self.owners {
-            *counts.entry(o).or_insert(0) += 1;
+            counts[o as usize] += 1;
         }
         counts
     }
@@ -116,29 +126,29 @@ impl SlotMap {
     pub fn rebalance(&self, serving: u32) -> SlotMap {
         assert!(serving > 0, "a cluster has serving shards");
         let n = serving as usize;
-        let counts = self.counts();
-        let current = |s: u32| counts.get(&s).copied().unwrap_or(0);
+        let counts = self.dense_counts(n);
         let mut order: Vec<u32> = (0..serving).collect();
-        order.sort_by_key(|&s| (std::cmp::Reverse(current(s)), s));
+        order.sort_by_key(|&s| (std::cmp::Reverse(counts[s as usize]), s));
         let mut target = vec![SLOTS / n; n];
         for &s in order.iter().take(SLOTS % n) {
             target[s as usize] += 1;
         }
-        let target_of = |s: u32| target.get(s as usize).copied().unwrap_or(0);
-        // Each shard keeps its lowest slots up to its target; the rest is donated.
-        let mut kept = vec![0usize; n];
+        // Each shard keeps its lowest slots up to its target (shards beyond
+        // the serving ones have none); the rest is donated.
+        let mut excess: Vec<usize> = counts
+            .iter()
+            .enumerate()
+            .map(|(s, &c)| c.saturating_sub(target.get(s).copied().unwrap_or(0)))
+            .collect();
         let mut donated = vec![false; SLOTS];
-        let mut excess: BTreeMap<u32, usize> = BTreeMap::new();
-        for (&s, &c) in &counts {
-            excess.insert(s, c.saturating_sub(target_of(s)));
-        }
         for slot in (0..SLOTS).rev() {
-            let s = self.owners[slot];
-            if let Some(e) = excess.get_mut(&s).filter(|e| **e > 0) {
+            let e = &mut excess[self.owners[slot] as usize];
+            if *e > 0 {
                 *e -= 1;
                 donated[slot] = true;
             }
         }
+        let mut kept = vec![0usize; n];
         for (slot, &s) in self.owners.iter().enumerate() {
             if !donated[slot] {
                 // Only serving shards keep slots: every other one donates all.

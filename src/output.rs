@@ -75,17 +75,18 @@ pub fn read(root: &Path) -> Result<Existing, OutputError> {
                 path: path.clone(),
                 source,
             })?;
-            Ok((path, bytes))
+            let rel = path
+                .strip_prefix(root)
+                .map_or(path.clone(), Path::to_path_buf);
+            Ok((rel, bytes))
         })
         .collect::<Result<_, OutputError>>()?;
-    for (path, bytes) in contents {
-        let rel = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
-        if is_generated(&bytes) {
-            existing.generated.insert(rel, bytes);
-        } else {
-            existing.foreign.push(rel);
-        }
-    }
+    let (generated, foreign): (Vec<_>, Vec<_>) = contents
+        .into_iter()
+        .partition(|(_, bytes)| is_generated(bytes));
+    // Walked in sorted order, so collecting the map needs no real sort.
+    existing.generated = generated.into_iter().collect();
+    existing.foreign = foreign.into_iter().map(|(path, _)| path).collect();
     Ok(existing)
 }
 

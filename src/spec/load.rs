@@ -6,6 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use walkdir::WalkDir;
 
 use super::model::{Document, Merge, S, with_file};
@@ -62,11 +63,18 @@ pub fn load_dir(root: &Path) -> Loaded {
                 .push(Diagnostic::error(None, format!("cannot read specs: {err}"))),
         }
     }
-    let mut inputs = Vec::with_capacity(files.len());
-    for path in files {
-        match std::fs::read(&path) {
-            Ok(bytes) => inputs.push((path, bytes)),
-            Err(err) => loaded.diagnostics.push(Diagnostic::error(
+    let read: Vec<_> = files
+        .into_par_iter()
+        .map(|path| match std::fs::read(&path) {
+            Ok(bytes) => Ok((path, bytes)),
+            Err(err) => Err((path, err)),
+        })
+        .collect();
+    let mut inputs = Vec::with_capacity(read.len());
+    for result in read {
+        match result {
+            Ok(input) => inputs.push(input),
+            Err((path, err)) => loaded.diagnostics.push(Diagnostic::error(
                 None,
                 format!("cannot read '{}': {err}", path.display()),
             )),
@@ -93,9 +101,11 @@ pub fn load_files(root: &Path, inputs: Vec<(PathBuf, Vec<u8>)>) -> Loaded {
     // (folder relative to root, document) of every defaults file.
     let mut defaults: Vec<(PathBuf, Document)> = Vec::new();
     let mut specs = Vec::new();
+    // Sources are registered in input order, then parsed in parallel (each
+    // parse stamps spans from its own thread), then handled in order again.
+    let mut texts = Vec::with_capacity(inputs.len());
     for (path, bytes) in inputs {
         let rel = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
-        let dir = rel.parent().map(Path::to_path_buf).unwrap_or_default();
         let text = match String::from_utf8(bytes) {
             Ok(t) => t,
             Err(e) => {
@@ -120,15 +130,24 @@ pub fn load_files(root: &Path, inputs: Vec<(PathBuf, Vec<u8>)>) -> Loaded {
                 continue;
             }
         };
-        let len = text.len();
-        let file = loaded.sources.add(&path, text);
-        let text = &loaded.sources.get(file).text;
-        let docs = with_file(file, len, || {
-            serde_saphyr::from_multiple::<Option<S<Document>>>(text)
-        });
+        texts.push((loaded.sources.add(&path, text), rel));
+    }
+    let sources = &loaded.sources;
+    let parsed: Vec<_> = texts
+        .par_iter()
+        .map(|(file, _)| {
+            let text = &sources.get(*file).text;
+            with_file(*file, text.len(), || {
+                serde_saphyr::from_multiple::<Option<S<Document>>>(text)
+            })
+        })
+        .collect();
+    for ((file, rel), docs) in texts.into_iter().zip(parsed) {
+        let dir = rel.parent().map(Path::to_path_buf).unwrap_or_default();
         let docs = match docs {
             Ok(docs) => docs,
             Err(err) => {
+                let text = &loaded.sources.get(file).text;
                 loaded.diagnostics.push(parse_error(file, text, &err));
                 continue;
             }

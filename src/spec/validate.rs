@@ -1168,12 +1168,15 @@ impl Cx<'_> {
         engine: Engine,
         version: Version,
     ) -> BTreeMap<String, String> {
-        let known = directives::known(engine, (version.major, version.minor));
-        let mut out = BTreeMap::new();
-        for (k, v) in config
+        let entries = config
             .map(|c| c.value.entries.as_slice())
-            .unwrap_or_default()
-        {
+            .unwrap_or_default();
+        let mut out = BTreeMap::new();
+        if entries.is_empty() {
+            return out;
+        }
+        let known = directives::known(engine, (version.major, version.minor));
+        for (k, v) in entries {
             let key = k.value.to_ascii_lowercase();
             if let Some(reason) = directives::owned_reason(&key) {
                 self.err(

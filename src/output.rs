@@ -166,12 +166,21 @@ pub fn apply(root: &Path, rendered: &[File], existing: &Existing) -> Result<Chan
             source,
         })?;
     }
-    let writes: Vec<&PathBuf> = changes.stale.iter().chain(&changes.missing).collect();
-    writes.par_iter().try_for_each(|path| {
-        write_atomic(
-            &root.join(path),
-            by_path[path.as_path()].contents.as_bytes(),
-        )
+    // A stale file is replaced through a temporary file and a rename, so
+    // readers never see it half-written; a missing one is created in place
+    // (there is nothing to protect, and a rename per file is a slow system
+    // call when thousands are created).
+    let writes: Vec<(&PathBuf, bool)> = (changes.stale.iter().map(|p| (p, true)))
+        .chain(changes.missing.iter().map(|p| (p, false)))
+        .collect();
+    writes.par_iter().try_for_each(|&(path, replace)| {
+        let bytes = by_path[path.as_path()].contents.as_bytes();
+        let full = root.join(path);
+        if replace {
+            write_atomic(&full, bytes)
+        } else {
+            write_new(&full, bytes)
+        }
     })?;
     for path in &changes.extra {
         let full = root.join(path);
@@ -189,6 +198,26 @@ pub fn apply(root: &Path, rendered: &[File], existing: &Existing) -> Result<Chan
         }
     }
     Ok(changes)
+}
+
+/// Creates `path`, which did not exist when the output was read; if it has
+/// appeared since, it is replaced atomically instead.
+fn write_new(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
+    let created = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path);
+    match created {
+        Ok(mut file) => file.write_all(bytes).map_err(|source| OutputError::Write {
+            path: path.to_path_buf(),
+            source,
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => write_atomic(path, bytes),
+        Err(source) => Err(OutputError::Write {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
 }
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {

@@ -136,7 +136,7 @@ pub fn compile(
     let templates = Templates::load(templates)?;
     let output_path = repo_path(output);
     let cache = crate::cache::Cache::open();
-    Ok(render::render_all(
+    render::render_all(
         specs,
         &render::Inputs {
             templates: &templates,
@@ -144,7 +144,16 @@ pub fn compile(
             committed: &committed.generated,
             cache: cache.as_ref(),
         },
-    )?)
+    )
+    .map_err(|err| match err {
+        // Name the committed file as the user finds it, under the output folder.
+        render::RenderError::Topology { path, message } => render::RenderError::Topology {
+            path: output.join(path),
+            message,
+        },
+        other => other,
+    })
+    .map_err(Into::into)
 }
 
 /// The output folder as the Argo CD / Flux entry points name it: a relative

@@ -47,10 +47,18 @@ pub const SLOTS_KEY: &str = "slots";
 
 /// Reads the slot map out of a committed topology ConfigMap.
 pub fn read_committed(bytes: &[u8]) -> Result<SlotMap, String> {
-    let value: serde_yaml::Value =
-        serde_yaml::from_slice(bytes).map_err(|e| format!("not valid YAML: {e}"))?;
-    let text = value["data"][SLOTS_KEY]
-        .as_str()
+    #[derive(serde::Deserialize)]
+    struct ConfigMap {
+        data: Option<std::collections::BTreeMap<String, serde_yaml::Value>>,
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| format!("not valid UTF-8: {e}"))?;
+    let cm: ConfigMap = serde_saphyr::from_str(text)
+        .map_err(|e| format!("not valid YAML: {}", e.without_snippet()))?;
+    let text = cm
+        .data
+        .as_ref()
+        .and_then(|d| d.get(SLOTS_KEY))
+        .and_then(serde_yaml::Value::as_str)
         .ok_or_else(|| format!("no data.{SLOTS_KEY}"))?;
     SlotMap::parse(text).map_err(|e| format!("data.{SLOTS_KEY}: {e}"))
 }

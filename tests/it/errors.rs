@@ -173,3 +173,46 @@ fn non_utf8_and_empty_inputs_are_errors_not_panics() {
         "{stderr}"
     );
 }
+
+/// A damaged committed slot map is state that cannot be trusted: build and
+/// check stop naming the file and the fault, and build writes nothing.
+#[test]
+fn a_damaged_committed_slot_map_stops_build_and_check() {
+    let ws = crate::common::built_demo();
+    let map = ws
+        .path()
+        .join("output/payments/orders/configmap-orders-topology.yaml");
+    let good = fs::read_to_string(&map).unwrap();
+    for (damage, expected) in [
+        (
+            good.replace("    1 5461 10922\n", ""),
+            "slot 5461 has no owner",
+        ),
+        (
+            good.replace("    1 5461 10922\n", "    1 5461 10923\n"),
+            "slot 10923 is owned twice",
+        ),
+        (good.replace("  slots: |", "  slot: |"), "no data.slots"),
+        (good.replace("data:\n", "data: [\n"), "not valid YAML"),
+    ] {
+        assert_ne!(damage, good);
+        fs::write(&map, &damage).unwrap();
+        let before = tree(&ws.path().join("output"));
+        for cmd in ["build", "check"] {
+            let out = cli(ws.path())
+                .arg(cmd)
+                .assert()
+                .code(2)
+                .get_output()
+                .stderr
+                .clone();
+            let stderr = String::from_utf8(out).unwrap();
+            assert!(
+                stderr.contains("cannot read the committed slot map in 'output/payments/orders/configmap-orders-topology.yaml'")
+                    && stderr.contains(expected),
+                "{cmd}: {stderr}"
+            );
+        }
+        assert_eq!(tree(&ws.path().join("output")), before, "nothing written");
+    }
+}

@@ -132,7 +132,7 @@ pub fn compile(
     templates: Option<&Path>,
     output: &Path,
     committed: &output::Existing,
-) -> anyhow::Result<Vec<File>> {
+) -> anyhow::Result<render::Rendered> {
     let templates = Templates::load(templates)?;
     let output_path = repo_path(output);
     let cache = crate::cache::Cache::open();
@@ -175,6 +175,8 @@ struct Rendered {
     specs: Vec<Redis>,
     committed: output::Existing,
     files: Vec<File>,
+    /// Per spec: shards removed while owning slots (see [`render::Rendered`]).
+    stranded: Vec<Vec<(u32, usize)>>,
 }
 
 /// Loads and validates the specs, reads the committed output (the output
@@ -194,10 +196,11 @@ fn load_and_render(
         Some(c) => c,
         None => output::read(out)?,
     };
-    let files = compile(&specs, templates, out, &committed)?;
+    let render::Rendered { files, stranded } = compile(&specs, templates, out, &committed)?;
     Ok(Some(Rendered {
         specs,
         committed,
+        stranded,
         files,
     }))
 }
@@ -212,11 +215,12 @@ fn build(
         specs,
         committed: existing,
         files,
+        stranded,
     }) = load_and_render(specs_dir, out, templates, None, reporter)?
     else {
         return Ok(2);
     };
-    refuse_stranded_slots(&specs, &existing)?;
+    refuse_stranded_slots(&specs, &stranded)?;
     let changes = output::apply(out, &files, &existing)?;
     reporter.say(&format!(
         "{} deployment(s): {} written, {} unchanged, {} removed",
@@ -230,18 +234,11 @@ fn build(
 
 /// Refuses a build that removes shards still owning slots: their
 /// StatefulSets would be pruned with the data. `plan` explains the safe way.
-fn refuse_stranded_slots(specs: &[Redis], existing: &output::Existing) -> anyhow::Result<()> {
-    for redis in specs {
-        let Some(derived) = render::slot_map(redis, &existing.generated)? else {
-            continue;
-        };
-        if !derived.stranded.is_empty() {
-            let slots: usize = derived.stranded.iter().map(|(_, n)| n).sum();
-            let shards: Vec<String> = derived
-                .stranded
-                .iter()
-                .map(|(s, _)| s.to_string())
-                .collect();
+fn refuse_stranded_slots(specs: &[Redis], stranded: &[Vec<(u32, usize)>]) -> anyhow::Result<()> {
+    for (redis, stranded) in specs.iter().zip(stranded) {
+        if !stranded.is_empty() {
+            let slots: usize = stranded.iter().map(|(_, n)| n).sum();
+            let shards: Vec<String> = stranded.iter().map(|(s, _)| s.to_string()).collect();
             bail!(
                 "{}: removing shard(s) {} of '{}' would lose the {slots} slot(s) they own; \
                  drain first: set drainShards so that they own nothing, build, sync, \
@@ -265,6 +262,7 @@ fn check(
         specs,
         committed: existing,
         files,
+        ..
     }) = load_and_render(specs_dir, out, templates, None, reporter)?
     else {
         return Ok(2);
@@ -383,6 +381,7 @@ fn plan_command(
         specs,
         committed,
         files,
+        ..
     }) = load_and_render(specs_dir, out, templates, source, reporter)?
     else {
         return Ok(2);

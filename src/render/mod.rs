@@ -148,8 +148,26 @@ pub struct Inputs<'a> {
     pub cache: Option<&'a crate::cache::Cache>,
 }
 
-/// Renders every deployment into files, sorted by path.
-pub fn render_all(specs: &[Redis], inputs: &Inputs) -> Result<Vec<File>, RenderError> {
+/// What rendering the specs gives.
+#[derive(Debug)]
+pub struct Rendered {
+    /// Every file, sorted by path.
+    pub files: Vec<File>,
+    /// Per spec, in spec order: shards the spec no longer has that still own
+    /// slots in the committed map, as (shard, slots). A build must refuse them.
+    pub stranded: Vec<Vec<(u32, usize)>>,
+}
+
+/// One deployment rendered.
+struct Deployment {
+    files: Vec<File>,
+    /// The name of its reconcile Job, if it has one.
+    job: Option<String>,
+    stranded: Vec<(u32, usize)>,
+}
+
+/// Renders every deployment into files.
+pub fn render_all(specs: &[Redis], inputs: &Inputs) -> Result<Rendered, RenderError> {
     // Deployments render in parallel; collecting an indexed parallel
     // iterator keeps spec order, and the files are sorted below anyway.
     // Path bytes as keys: hashing a Path walks its components.
@@ -158,15 +176,17 @@ pub fn render_all(specs: &[Redis], inputs: &Inputs) -> Result<Vec<File>, RenderE
         .iter()
         .map(|(p, b)| (p.as_os_str(), b))
         .collect();
-    let rendered: Vec<(Vec<File>, Option<String>)> = specs
+    let rendered: Vec<Deployment> = specs
         .par_iter()
         .map(|redis| render_cached(redis, inputs, &lookup))
         .collect::<Result<_, _>>()?;
     let mut files = Vec::new();
     let mut jobs = Vec::new();
-    for (f, job) in rendered {
-        files.extend(f);
-        jobs.push(job);
+    let mut stranded = Vec::new();
+    for d in rendered {
+        files.extend(d.files);
+        jobs.push(d.job);
+        stranded.push(d.stranded);
     }
     // Entry points by folder: (folder, objects with their spec).
     let mut entries: BTreeMap<PathBuf, Vec<(Object, &Redis)>> = BTreeMap::new();
@@ -218,7 +238,7 @@ pub fn render_all(specs: &[Redis], inputs: &Inputs) -> Result<Vec<File>, RenderE
     }
     // Byte order of the path: as stable as component order, and far cheaper.
     files.sort_by(|a, b| a.path.as_os_str().cmp(b.path.as_os_str()));
-    Ok(files)
+    Ok(Rendered { files, stranded })
 }
 
 fn header(source: &dyn std::fmt::Display) -> String {
@@ -280,7 +300,7 @@ fn render_cached(
     redis: &Redis,
     inputs: &Inputs,
     committed: &std::collections::HashMap<&std::ffi::OsStr, &Vec<u8>>,
-) -> Result<(Vec<File>, Option<String>), RenderError> {
+) -> Result<Deployment, RenderError> {
     let Some(cache) = inputs.cache else {
         return render_files(redis, inputs);
     };
@@ -297,25 +317,30 @@ fn render_cached(
     ]);
     if let Some(entry) = cache.get(&key) {
         if let Some(files) = crate::cache::committed_files(&entry, committed) {
-            return Ok((files, entry.job));
+            // The committed slot map is the one rendered from it, which
+            // gives no slot to a shard the spec lacks: nothing is stranded.
+            return Ok(Deployment {
+                files,
+                job: entry.job,
+                stranded: Vec::new(),
+            });
         }
     }
-    let (files, job) = render_files(redis, inputs)?;
-    cache.put(&key, &files, job.as_deref());
-    Ok((files, job))
+    let deployment = render_files(redis, inputs)?;
+    cache.put(&key, &deployment.files, deployment.job.as_deref());
+    Ok(deployment)
 }
 
-/// The files of one deployment (its objects and a `kustomization.yaml`),
-/// and the name of its reconcile Job, if it has one.
-pub fn render_files(
-    redis: &Redis,
-    inputs: &Inputs,
-) -> Result<(Vec<File>, Option<String>), RenderError> {
+/// The files of one deployment (its objects and a `kustomization.yaml`).
+fn render_files(redis: &Redis, inputs: &Inputs) -> Result<Deployment, RenderError> {
     let dir = redis.dir.join(&redis.name);
     let header = header(&redis.source.display());
     let mut files = Vec::new();
     let mut names = Vec::new();
-    let map = slot_map(redis, inputs.committed)?.map(|d| d.next);
+    let (map, stranded) = match slot_map(redis, inputs.committed)? {
+        Some(derived) => (Some(derived.next), derived.stranded),
+        None => (None, Vec::new()),
+    };
     let mut job = None;
     for obj in render_objects(redis, inputs.templates, map.as_ref())? {
         files.push(object_file(&dir, &header, &obj));
@@ -325,7 +350,11 @@ pub fn render_files(
         }
     }
     files.push(kustomization_file(&dir, &header, names));
-    Ok((files, job))
+    Ok(Deployment {
+        files,
+        job,
+        stranded,
+    })
 }
 
 /// Every object of one deployment, in a stable order.

@@ -33,7 +33,8 @@ fn compile(root: &Path, inputs: Vec<(PathBuf, Vec<u8>)>) {
             cache: None,
         },
     )
-    .unwrap();
+    .unwrap()
+    .files;
     for file in &files {
         crate::common::assert_sorted_keys(&file.path.display().to_string(), &file.contents);
     }
@@ -198,11 +199,11 @@ fn parallel_rendering_gives_the_bytes_of_serial_rendering() {
         committed: &Default::default(),
         cache: None,
     };
-    let parallel = render_all(&valid, &inputs).unwrap();
+    let parallel = render_all(&valid, &inputs).unwrap().files;
     let serial = rayon::ThreadPoolBuilder::new()
         .num_threads(1)
         .build()
         .unwrap()
-        .install(|| render_all(&valid, &inputs).unwrap());
+        .install(|| render_all(&valid, &inputs).unwrap().files);
     assert_eq!(parallel, serial);
 }

@@ -152,20 +152,21 @@ pub fn apply(root: &Path, rendered: &[File], existing: &Existing) -> Result<Chan
     check_ownership(rendered, existing)?;
     let changes = compare(rendered, existing);
     let by_path: BTreeMap<&Path, &File> = rendered.iter().map(|f| (f.path.as_path(), f)).collect();
-    // Folders first, once each; then the files, in parallel (creating a
-    // file is a slow system call on some file systems).
+    // Folders first, once each; then the files; both in parallel (creating
+    // a file is a slow system call on some file systems).
     let dirs: std::collections::BTreeSet<PathBuf> = changes
         .stale
         .iter()
         .chain(&changes.missing)
         .filter_map(|p| root.join(p).parent().map(Path::to_path_buf))
         .collect();
-    for dir in &dirs {
+    // create_dir_all tolerates another thread creating a shared parent.
+    dirs.par_iter().try_for_each(|dir| {
         std::fs::create_dir_all(dir).map_err(|source| OutputError::Write {
             path: dir.clone(),
             source,
-        })?;
-    }
+        })
+    })?;
     // A stale file is replaced through a temporary file and a rename, so
     // readers never see it half-written; a missing one is created in place
     // (there is nothing to protect, and a rename per file is a slow system

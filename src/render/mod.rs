@@ -176,43 +176,24 @@ pub fn render_all(specs: &[Redis], inputs: &Inputs) -> Result<Rendered, RenderEr
         .iter()
         .map(|(p, b)| (p.as_os_str(), b))
         .collect();
-    let rendered: Vec<Deployment> = specs
+    // Each deployment with its Argo CD / Flux entry points (folder, object).
+    let rendered: Vec<(Deployment, Vec<(PathBuf, Object)>)> = specs
         .par_iter()
-        .map(|redis| render_cached(redis, inputs, &lookup))
-        .collect::<Result<_, _>>()?;
+        .map(|redis| {
+            let deployment = render_cached(redis, inputs, &lookup)?;
+            let entries = entry_points(redis, deployment.job.as_deref(), inputs.output_path)?;
+            Ok((deployment, entries))
+        })
+        .collect::<Result<_, RenderError>>()?;
     let mut files = Vec::new();
-    let mut jobs = Vec::new();
     let mut stranded = Vec::new();
-    for d in rendered {
-        files.extend(d.files);
-        jobs.push(d.job);
-        stranded.push(d.stranded);
-    }
     // Entry points by folder: (folder, objects with their spec).
     let mut entries: BTreeMap<PathBuf, Vec<(Object, &Redis)>> = BTreeMap::new();
-    for (redis, job) in specs.iter().zip(&jobs) {
-        let has_entries = redis.gitops.argocd.is_some() || redis.gitops.flux.is_some();
-        let output_path = match inputs.output_path {
-            Some(p) => p,
-            None if has_entries => return Err(RenderError::OutputPath),
-            None => "",
-        };
-        if let Some(argo) = &redis.gitops.argocd {
-            entries
-                .entry(redis.dir.join(gitops::ARGOCD_DIR))
-                .or_default()
-                .push((gitops::application(redis, argo, output_path), redis));
-        }
-        if let Some(flux) = &redis.gitops.flux {
-            let mut health = gitops::statefulsets(redis);
-            health.extend(job.iter().map(|j| ("Job", j.clone())));
-            entries
-                .entry(redis.dir.join(gitops::FLUX_DIR))
-                .or_default()
-                .push((
-                    gitops::kustomization(redis, flux, output_path, &health),
-                    redis,
-                ));
+    for (redis, (d, objects)) in specs.iter().zip(rendered) {
+        files.extend(d.files);
+        stranded.push(d.stranded);
+        for (dir, obj) in objects {
+            entries.entry(dir).or_default().push((obj, redis));
         }
     }
     for (dir, mut objects) in entries {
@@ -292,6 +273,37 @@ pub fn slot_map(
         shards,
         drain_shards,
     )))
+}
+
+/// The Argo CD Application and Flux Kustomization of one deployment, each
+/// with the folder it goes in.
+fn entry_points(
+    redis: &Redis,
+    job: Option<&str>,
+    output_path: Option<&str>,
+) -> Result<Vec<(PathBuf, Object)>, RenderError> {
+    let mut out = Vec::new();
+    let has_entries = redis.gitops.argocd.is_some() || redis.gitops.flux.is_some();
+    let output_path = match output_path {
+        Some(p) => p,
+        None if has_entries => return Err(RenderError::OutputPath),
+        None => "",
+    };
+    if let Some(argo) = &redis.gitops.argocd {
+        out.push((
+            redis.dir.join(gitops::ARGOCD_DIR),
+            gitops::application(redis, argo, output_path),
+        ));
+    }
+    if let Some(flux) = &redis.gitops.flux {
+        let mut health = gitops::statefulsets(redis);
+        health.extend(job.map(|j| ("Job", j.to_owned())));
+        out.push((
+            redis.dir.join(gitops::FLUX_DIR),
+            gitops::kustomization(redis, flux, output_path, &health),
+        ));
+    }
+    Ok(out)
 }
 
 /// `render_files`, or the committed files when the cache says they are

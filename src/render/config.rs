@@ -189,9 +189,5 @@ pub fn sha256_hex(data: &BTreeMap<String, String>) -> String {
         hasher.update((v.len() as u64).to_be_bytes());
         hasher.update(v.as_bytes());
     }
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::cache::hex(&hasher.finalize())
 }

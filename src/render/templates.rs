@@ -88,11 +88,7 @@ impl Templates {
                     source,
                 })?;
         }
-        let fingerprint = hasher
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let fingerprint = crate::cache::hex(&hasher.finalize());
         Ok(Templates { env, fingerprint })
     }
 

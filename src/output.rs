@@ -209,9 +209,13 @@ fn write_new(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
         .create_new(true)
         .open(path);
     match created {
-        Ok(mut file) => file.write_all(bytes).map_err(|source| OutputError::Write {
-            path: path.to_path_buf(),
-            source,
+        Ok(mut file) => file.write_all(bytes).map_err(|source| {
+            // Leave no half-written file behind (a full disk, say).
+            let _ = std::fs::remove_file(path);
+            OutputError::Write {
+                path: path.to_path_buf(),
+                source,
+            }
         }),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => write_atomic(path, bytes),
         Err(source) => Err(OutputError::Write {

@@ -250,7 +250,7 @@ fn kustomization_file(dir: &Path, header: &str, mut names: Vec<String>) -> File 
 }
 
 /// The slot map a cluster deployment commits, derived from the committed one.
-pub fn slot_map(
+fn slot_map(
     redis: &Redis,
     committed: &BTreeMap<PathBuf, Vec<u8>>,
 ) -> Result<Option<crate::topology::Derived>, RenderError> {

@@ -146,15 +146,24 @@ fn removing_shards_that_own_slots_is_blocked_and_build_refuses_it() {
         ),
         "{text}"
     );
-    let build = cli(ws.path()).arg("build").assert().code(2);
-    let err = String::from_utf8(build.get_output().stderr.clone()).unwrap();
-    assert!(
-        err.contains(
-            "specs/payments/orders.yaml: removing shard(s) 3, 4 of 'orders' would lose the 6553 slot(s) they own"
-        ),
-        "{err}"
-    );
-    assert_eq!(crate::common::tree(&ws.path().join("output")), committed);
+    // Twice with one render cache: the refused build leaves a cache entry for
+    // exactly these inputs, and the second build must still refuse.
+    let cache = tempfile::tempdir().unwrap();
+    for _ in 0..2 {
+        let build = cli(ws.path())
+            .env("REDIS_GITOPS_CACHE_DIR", cache.path())
+            .arg("build")
+            .assert()
+            .code(2);
+        let err = String::from_utf8(build.get_output().stderr.clone()).unwrap();
+        assert!(
+            err.contains(
+                "specs/payments/orders.yaml: removing shard(s) 3, 4 of 'orders' would lose the 6553 slot(s) they own"
+            ),
+            "{err}"
+        );
+        assert_eq!(crate::common::tree(&ws.path().join("output")), committed);
+    }
 }
 
 /// (spec file, from, to, verdict line the plan must print, exit code)

@@ -3,7 +3,8 @@
 //! again (a pre-commit hook runs them on every commit).
 //!
 //! An entry is keyed by a SHA-256 over everything rendering depends on: the
-//! running binary itself, the validated spec, the effective templates, the
+//! renderer (a fingerprint `build.rs` computes at build time over the crate
+//! version, `src/`, `templates/` and `Cargo.lock`), the validated spec, the effective templates, the
 //! output path and the committed slot map. It records the paths and SHA-256
 //! digests of the files rendered. A deployment is taken from the cache only
 //! when every committed file of the entry has exactly that digest: then the
@@ -23,8 +24,9 @@ use crate::render::File;
 
 pub struct Cache {
     dir: PathBuf,
-    /// Digest of the running binary: a new build never trusts old entries.
-    salt: String,
+    /// The renderer's build-time fingerprint: a build from other sources
+    /// never trusts old entries.
+    salt: &'static str,
 }
 
 /// What a deployment rendered to.
@@ -63,10 +65,9 @@ impl Cache {
             .or_else(|| {
                 std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/redis-gitops"))
             })?;
-        let exe = std::fs::read(std::env::current_exe().ok()?).ok()?;
         Some(Cache {
             dir: dir.join("v1"),
-            salt: sha256_hex(&exe),
+            salt: env!("REDIS_GITOPS_FINGERPRINT"),
         })
     }
 

@@ -11,10 +11,21 @@ pub fn demo_specs() -> PathBuf {
     root().join("specs")
 }
 
-/// The CLI, run in `dir`.
+/// The CLI, run in `dir`, with a render cache of that folder's own (below
+/// cargo's per-target temp dir), never the user's or another test's.
 pub fn cli(dir: &Path) -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("redis-gitops").expect("binary built");
-    cmd.current_dir(dir).env("NO_COLOR", "1");
+    let name: String = dir
+        .to_string_lossy()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    let cache = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("cache")
+        .join(name);
+    cmd.current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("REDIS_GITOPS_CACHE_DIR", cache);
     cmd
 }
 

@@ -1,0 +1,105 @@
+//! Every simulator test runs in namespaces of its own: the test binary runs
+//! itself again, that one test only, under
+//! `unshare --net --mount --pid --fork --kill-child`. Inside, the network has
+//! only the addresses the simulator makes, mounts (the private hosts file,
+//! tmpfs, bind mounts) are invisible to the machine, and when the test ends,
+//! however it ends, the kernel kills every process of its PID namespace.
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::tool;
+
+const INSIDE: &str = "REDIS_GITOPS_PODSIM_INSIDE";
+
+/// Longest a simulator test may run before it is killed.
+const LIMIT: Duration = Duration::from_secs(600);
+
+/// Runs `body` inside the simulator's namespaces. `path` is the test's
+/// `module_path!()::name`.
+pub fn isolated(path: &str, body: impl FnOnce()) {
+    if std::env::var_os(INSIDE).is_some() {
+        body();
+        return;
+    }
+    let name = path.strip_prefix("it::").unwrap_or(path);
+    let exe = std::env::current_exe().expect("test binary");
+    let mut child = Command::new(tool("unshare"))
+        .args([
+            "--net",
+            "--mount",
+            "--uts",
+            "--pid",
+            "--fork",
+            "--kill-child",
+            "--mount-proc",
+            "--propagation",
+            "private",
+            "--",
+        ])
+        .arg(exe)
+        .args(["--exact", name, "--nocapture", "--test-threads", "1"])
+        .env(INSIDE, "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("unshare runs");
+    // Both pipes drained on threads, so a chatty test never blocks on them.
+    let mut out = child.stdout.take().expect("stdout");
+    let mut err = child.stderr.take().expect("stderr");
+    let read_out = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = out.read_to_string(&mut s);
+        s
+    });
+    let read_err = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err.read_to_string(&mut s);
+        s
+    });
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break Some(status);
+        }
+        if start.elapsed() > LIMIT {
+            // --kill-child: the test's PID namespace dies with unshare.
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let stdout = read_out.join().unwrap_or_default();
+    let stderr = read_err.join().unwrap_or_default();
+    // Printed through the harness, so it shows with the test's result.
+    print!("{stdout}");
+    eprint!("{stderr}");
+    match status {
+        None => panic!("{name}: still running after {LIMIT:?}, killed"),
+        Some(s) => {
+            assert!(s.success(), "{name} failed inside the simulator ({s})");
+            assert!(
+                stdout.contains("1 passed"),
+                "{name}: the inner run did not run exactly this test"
+            );
+        }
+    }
+}
+
+/// A simulator test: `#[test]` that runs its body inside [`isolated`].
+macro_rules! sim_test {
+    ($(#[$meta:meta])* fn $name:ident() $body:block) => {
+        $(#[$meta])*
+        #[test]
+        fn $name() {
+            $crate::podsim::isolate::isolated(
+                concat!(module_path!(), "::", stringify!($name)),
+                || $body,
+            )
+        }
+    };
+}
+pub(crate) use sim_test;

@@ -40,7 +40,11 @@ pub fn secrets(name: &str) -> Secrets {
 }
 
 pub fn spec(name: &str, engine: &str, body: &str) -> String {
-    let version = if engine == "valkey" { "9.1.2" } else { "7.0.15" };
+    let version = if engine == "valkey" {
+        "9.1.2"
+    } else {
+        "7.0.15"
+    };
     format!(
         "apiVersion: redis-gitops/v1\nkind: Redis\nmetadata: {{name: {name}, namespace: sim}}\n\
          spec:\n  engine: {engine}\n  version: \"{version}\"\n  \
@@ -48,10 +52,47 @@ pub fn spec(name: &str, engine: &str, body: &str) -> String {
     )
 }
 
+/// `INFO replication` of a pod, as a map.
+pub fn replication(sim: &Sim, pod: &str) -> BTreeMap<String, String> {
+    let ip = sim.pod(pod).ip.to_string();
+    let Ok(mut con) = client::connect(&ip, 6379, Some(PASSWORD)) else {
+        return BTreeMap::new();
+    };
+    let text: String = redis::cmd("INFO")
+        .arg("replication")
+        .query(&mut con)
+        .unwrap_or_default();
+    text.lines()
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.to_owned(), v.trim().to_owned()))
+        .collect()
+}
+
+/// Waits until a replica's link to its primary is up and not syncing.
+pub fn wait_linked(sim: &Sim, pod: &str, limit: Duration) {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        let r = replication(sim, pod);
+        if r.get("master_link_status").is_some_and(|s| s == "up")
+            && r.get("master_sync_in_progress").is_some_and(|s| s == "0")
+        {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{pod}: replica not linked after {limit:?}: {r:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 const LIMIT: Duration = Duration::from_secs(120);
 
 fn standalone_comes_up(engine: &str) {
-    let ws = render(&[("sim/cache.yaml", &spec("cache", engine, "  mode: standalone\n"))]);
+    let ws = render(&[(
+        "sim/cache.yaml",
+        &spec("cache", engine, "  mode: standalone\n"),
+    )]);
     let sim = Sim::new(secrets("cache"));
     sim.sync(&deployment(ws.path(), "cache"), LIMIT);
     let pod = sim.wait_ready("cache-0", LIMIT);
@@ -71,3 +112,119 @@ sim_test! {
 
 #[allow(dead_code)]
 fn _unused(_: Target, _: Writer) {}
+
+pub fn sentinel_spec(name: &str, engine: &str) -> String {
+    spec(
+        name,
+        engine,
+        "  mode: sentinel\n  replicas: 3\n  storage: {size: 1Gi}\n  persistence: rdb\n  \
+         sentinel: {replicas: 3, quorum: 2, downAfterMilliseconds: 2000, failoverTimeout: 10000}\n",
+    )
+}
+
+pub fn sentinel_target(name: &str) -> Target {
+    Target::Sentinel {
+        sentinels: (0..3)
+            .map(|i| format!("{name}-sentinel-{i}.{name}-headless.sim.svc"))
+            .collect(),
+        port: 26379,
+        master: name.to_owned(),
+    }
+}
+
+/// The primary the sentinels of `target` name.
+pub fn primary_of(target: &Target) -> Option<(String, u16)> {
+    let Target::Sentinel {
+        sentinels,
+        port,
+        master,
+    } = target
+    else {
+        panic!("not a sentinel deployment")
+    };
+    client::sentinel_primary(sentinels, *port, master, Some(PASSWORD))
+}
+
+fn sentinel_comes_up(engine: &str) {
+    let ws = render(&[("sim/sessions.yaml", &sentinel_spec("sessions", engine))]);
+    let sim = Sim::new(secrets("sessions"));
+    sim.sync(&deployment(ws.path(), "sessions"), LIMIT);
+    let target = sentinel_target("sessions");
+    let (primary, _) = primary_of(&target).expect("a sentinel names the primary");
+    assert_eq!(primary, "sessions-0.sessions-headless.sim.svc");
+    wait_linked(&sim, "sessions-1", LIMIT);
+    wait_linked(&sim, "sessions-2", LIMIT);
+    let writer = Writer::start(target.clone(), Some(PASSWORD.into()), "up");
+    std::thread::sleep(Duration::from_secs(2));
+    let report = writer.stop();
+    println!("{}", report.summary("sentinel bring-up"));
+    assert!(report.acked.len() > 100, "{}", report.summary("bring-up"));
+    assert!(client::lost(&target, Some(PASSWORD), &report).is_empty());
+}
+
+sim_test! {
+    fn sentinel_comes_up_redis() { sentinel_comes_up("redis") }
+}
+
+pub fn cluster_spec(name: &str, engine: &str, shards: u32) -> String {
+    spec(
+        name,
+        engine,
+        &format!(
+            "  mode: cluster\n  shards: {shards}\n  replicasPerShard: 1\n  storage: {{size: 1Gi}}\n  \
+             persistence: rdb\n  config: {{cluster-node-timeout: \"3000\"}}\n"
+        ),
+    )
+}
+
+pub fn cluster_target(name: &str, shards: u32) -> Target {
+    Target::Cluster {
+        seeds: (0..shards)
+            .map(|i| format!("{name}-shard-{i}-0.{name}-headless.sim.svc"))
+            .collect(),
+        port: 6379,
+    }
+}
+
+fn cluster_comes_up(engine: &str) {
+    let ws = render(&[("sim/events.yaml", &cluster_spec("events", engine, 3))]);
+    let sim = Sim::new(secrets("events"));
+    let jobs = sim.sync(&deployment(ws.path(), "events"), LIMIT);
+    assert_eq!(jobs.len(), 1, "one reconcile Job");
+    assert!(jobs[0].succeeded, "reconcile Job failed:\n{}", jobs[0].logs);
+    for i in 0..3 {
+        wait_linked(&sim, &format!("events-shard-{i}-1"), LIMIT);
+    }
+    let target = cluster_target("events", 3);
+    let writer = Writer::start(target.clone(), Some(PASSWORD.into()), "up");
+    std::thread::sleep(Duration::from_secs(2));
+    let report = writer.stop();
+    println!("{}", report.summary("cluster bring-up"));
+    assert!(report.acked.len() > 100, "{}", report.summary("bring-up"));
+    assert!(client::lost(&target, Some(PASSWORD), &report).is_empty());
+    // The Job's second run finds nothing to change.
+    let again = sim.run_job(&jobs_name(&deployment(ws.path(), "events")), LIMIT);
+    assert!(again.succeeded, "{}", again.logs);
+    assert!(again.logs.contains("nothing to change"), "{}", again.logs);
+}
+
+/// The name of the one reconcile Job of a rendered cluster folder.
+pub fn jobs_name(dir: &Path) -> String {
+    crate::podsim::manifest::read(dir)
+        .jobs
+        .into_keys()
+        .next()
+        .expect("a reconcile Job")
+}
+
+sim_test! {
+    fn cluster_comes_up_redis() { cluster_comes_up("redis") }
+}
+
+sim_test! {
+    fn cluster_comes_up_valkey() { cluster_comes_up("valkey") }
+}
+
+sim_test! {
+    fn sentinel_comes_up_valkey() { sentinel_comes_up("valkey") }
+}

@@ -39,10 +39,16 @@ pub fn connect(host: &str, port: u16, password: Option<&str>) -> redis::RedisRes
     Ok(con)
 }
 
-/// The primary the sentinels name (the first that answers).
-pub fn sentinel_primary(sentinels: &[String], port: u16, master: &str) -> Option<(String, u16)> {
+/// The primary the sentinels name (the first that answers). The rendered
+/// sentinels require the deployment's password too.
+pub fn sentinel_primary(
+    sentinels: &[String],
+    port: u16,
+    master: &str,
+    password: Option<&str>,
+) -> Option<(String, u16)> {
     for s in sentinels {
-        let Ok(mut con) = connect(s, port, None) else {
+        let Ok(mut con) = connect(s, port, password) else {
             continue;
         };
         let reply: redis::RedisResult<Option<(String, u16)>> = redis::cmd("SENTINEL")
@@ -125,7 +131,8 @@ impl Router {
                 master,
             } => {
                 if self.primary.is_none() {
-                    let (host, p) = sentinel_primary(&sentinels, port, &master)?;
+                    let (host, p) =
+                        sentinel_primary(&sentinels, port, &master, self.password.as_deref())?;
                     self.primary = Some(connect(&host, p, self.password.as_deref()).ok()?);
                 }
                 self.primary.as_mut()
@@ -209,6 +216,9 @@ pub struct Report {
     /// Writes sent that no replica acknowledged in time, or that failed.
     pub unacked: u64,
     pub errors: u64,
+    /// The first and the last error seen, for failure messages.
+    pub first_error: Option<String>,
+    pub last_error: Option<String>,
     /// The longest stretch without an acknowledged write.
     pub longest_gap: Duration,
     /// When (since the writer started) that stretch began.
@@ -249,7 +259,9 @@ impl Writer {
                         report.acked.insert(key, value);
                     }
                     Ok(false) => report.unacked += 1,
-                    Err(_) => {
+                    Err(e) => {
+                        report.first_error.get_or_insert_with(|| e.clone());
+                        report.last_error = Some(e);
                         report.errors += 1;
                         report.unacked += 1;
                         std::thread::sleep(Duration::from_millis(50));
@@ -301,13 +313,17 @@ impl Report {
     pub fn summary(&self, what: &str) -> String {
         format!(
             "{what}: {} acknowledged writes in {:.1} s ({} not acknowledged, {} errors); \
-             longest stretch without an acknowledged write {:.2} s (from {:.1} s)",
+             longest stretch without an acknowledged write {:.2} s (from {:.1} s){}",
             self.acked.len(),
             self.elapsed.as_secs_f64(),
             self.unacked,
             self.errors,
             self.longest_gap.as_secs_f64(),
-            self.gap_at.as_secs_f64()
+            self.gap_at.as_secs_f64(),
+            match (&self.first_error, &self.last_error) {
+                (Some(a), Some(b)) => format!("; first error: {a}; last: {b}"),
+                _ => String::new(),
+            }
         )
     }
 }

@@ -117,7 +117,10 @@ impl Sim {
         run("mount", &["-t", "tmpfs", "tmpfs", &root.to_string_lossy()]);
         run("ip", &["link", "set", "lo", "up"]);
         run("ip", &["link", "add", BRIDGE, "type", "bridge"]);
-        run("ip", &["addr", "add", &format!("{GATEWAY}/16"), "dev", BRIDGE]);
+        run(
+            "ip",
+            &["addr", "add", &format!("{GATEWAY}/16"), "dev", BRIDGE],
+        );
         run("ip", &["link", "set", BRIDGE, "up"]);
         for d in ["images/redis", "images/valkey", "logs", "pvc", "pods"] {
             fs::create_dir_all(root.join(d)).unwrap();
@@ -139,7 +142,11 @@ impl Sim {
         fs::write(root.join("hosts"), base_hosts()).unwrap();
         run(
             "mount",
-            &["--bind", &root.join("hosts").to_string_lossy(), "/etc/hosts"],
+            &[
+                "--bind",
+                &root.join("hosts").to_string_lossy(),
+                "/etc/hosts",
+            ],
         );
         Sim {
             inner: Arc::new(Inner {
@@ -224,10 +231,7 @@ impl Sim {
                 return;
             }
             if Instant::now() > deadline {
-                panic!(
-                    "{set} not rolled out after {limit:?}:\n{}",
-                    self.describe()
-                );
+                panic!("{set} not rolled out after {limit:?}:\n{}", self.describe());
             }
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -284,7 +288,10 @@ impl Sim {
         let pvc = self.inner.root.join("pvc");
         for e in fs::read_dir(&pvc).unwrap() {
             let e = e.unwrap();
-            if e.file_name().to_string_lossy().ends_with(&format!("-{name}")) {
+            if e.file_name()
+                .to_string_lossy()
+                .ends_with(&format!("-{name}"))
+            {
                 fs::remove_dir_all(e.path()).unwrap();
             }
         }
@@ -307,11 +314,25 @@ impl Sim {
 
     /// Stops a StatefulSet's controller: it creates and deletes nothing.
     pub fn pause(&self, set: &str) {
-        self.inner.state.lock().unwrap().sets.get_mut(set).unwrap().paused = true;
+        self.inner
+            .state
+            .lock()
+            .unwrap()
+            .sets
+            .get_mut(set)
+            .unwrap()
+            .paused = true;
     }
 
     pub fn resume(&self, set: &str) {
-        self.inner.state.lock().unwrap().sets.get_mut(set).unwrap().paused = false;
+        self.inner
+            .state
+            .lock()
+            .unwrap()
+            .sets
+            .get_mut(set)
+            .unwrap()
+            .paused = false;
     }
 
     /// Every StatefulSet paused and every pod deleted, in parallel:
@@ -319,15 +340,23 @@ impl Sim {
     pub fn stop_everything(&self, graceful: bool) {
         let (sets, pods): (Vec<String>, Vec<Arc<Pod>>) = {
             let st = self.inner.state.lock().unwrap();
-            (st.sets.keys().cloned().collect(), st.pods.values().cloned().collect())
+            (
+                st.sets.keys().cloned().collect(),
+                st.pods.values().cloned().collect(),
+            )
         };
         for s in &sets {
             self.pause(s);
         }
-        self.inner.event(format!("stop everything (graceful: {graceful})"));
+        self.inner
+            .event(format!("stop everything (graceful: {graceful})"));
         std::thread::scope(|scope| {
             for pod in &pods {
-                let grace = if graceful { pod.grace() } else { Duration::ZERO };
+                let grace = if graceful {
+                    pod.grace()
+                } else {
+                    Duration::ZERO
+                };
                 scope.spawn(move || self.inner.delete(pod, grace));
             }
         });
@@ -342,7 +371,15 @@ impl Sim {
     }
 
     pub fn resume_all(&self) {
-        let sets: Vec<String> = self.inner.state.lock().unwrap().sets.keys().cloned().collect();
+        let sets: Vec<String> = self
+            .inner
+            .state
+            .lock()
+            .unwrap()
+            .sets
+            .keys()
+            .cloned()
+            .collect();
         for s in sets {
             self.resume(&s);
         }
@@ -431,7 +468,16 @@ impl Sim {
             ));
         }
         drop(st);
-        for e in self.inner.events.lock().unwrap().iter().rev().take(40).rev() {
+        for e in self
+            .inner
+            .events
+            .lock()
+            .unwrap()
+            .iter()
+            .rev()
+            .take(40)
+            .rev()
+        {
             s.push_str(e);
             s.push('\n');
         }
@@ -449,7 +495,10 @@ impl Sim {
         for p in paths {
             let text = fs::read_to_string(&p).unwrap_or_default();
             let all: Vec<&str> = text.lines().collect();
-            out.push_str(&format!("--- {}\n", p.file_name().unwrap().to_string_lossy()));
+            out.push_str(&format!(
+                "--- {}\n",
+                p.file_name().unwrap().to_string_lossy()
+            ));
             for l in &all[all.len().saturating_sub(lines)..] {
                 out.push_str(l);
                 out.push('\n');
@@ -469,14 +518,25 @@ impl Drop for Sim {
         for t in self.controllers.lock().unwrap().drain(..) {
             let _ = t.join();
         }
-        let pods: Vec<Arc<Pod>> = self.inner.state.lock().unwrap().pods.values().cloned().collect();
+        let pods: Vec<Arc<Pod>> = self
+            .inner
+            .state
+            .lock()
+            .unwrap()
+            .pods
+            .values()
+            .cloned()
+            .collect();
         std::thread::scope(|scope| {
             for pod in &pods {
                 scope.spawn(move || pod.delete(Duration::ZERO));
             }
         });
         let _ = Command::new("umount").arg("/etc/hosts").status();
-        let _ = Command::new("umount").arg("-l").arg(&self.inner.root).status();
+        let _ = Command::new("umount")
+            .arg("-l")
+            .arg(&self.inner.root)
+            .status();
     }
 }
 
@@ -619,7 +679,11 @@ impl Inner {
                 if s.paused {
                     continue;
                 }
-                (s.sts.spec.clone().unwrap(), s.revision.clone(), set_pods(&st, set))
+                (
+                    s.sts.spec.clone().unwrap(),
+                    s.revision.clone(),
+                    set_pods(&st, set),
+                )
             };
             let replicas = spec.replicas.unwrap_or(1) as u32;
             let parallel = spec.pod_management_policy.as_deref() == Some("Parallel");

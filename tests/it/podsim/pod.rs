@@ -474,9 +474,9 @@ impl Pod {
         let start = Instant::now();
         let s = &c.spec;
         let delay = |probe: &Option<Probe>| {
-            probe
-                .as_ref()
-                .map_or(Duration::ZERO, |p| self.scaled(secs(p.initial_delay_seconds, 0)))
+            probe.as_ref().map_or(Duration::ZERO, |p| {
+                self.scaled(secs(p.initial_delay_seconds, 0))
+            })
         };
         let period = |probe: &Probe| self.scaled(secs(probe.period_seconds, 10));
         let mut started = s.startup_probe.is_none();
@@ -565,7 +565,10 @@ impl Pod {
     }
 
     pub fn grace(&self) -> Duration {
-        secs(self.spec.termination_grace_period_seconds.map(|g| g as i32), 30)
+        secs(
+            self.spec.termination_grace_period_seconds.map(|g| g as i32),
+            30,
+        )
     }
 
     /// Stops a container as the kubelet does: `preStop`, SIGTERM, SIGKILL
@@ -719,7 +722,15 @@ impl Pod {
         let user = sc.run_as_user.or(pod_sc.run_as_user);
         let group = sc.run_as_group.or(pod_sc.run_as_group).or(user);
         let mut cmd = Command::new("nsenter");
-        cmd.args(["-t", &self.pause.pid.to_string(), "-n", "-m", "-u", "--", "chroot"]);
+        cmd.args([
+            "-t",
+            &self.pause.pid.to_string(),
+            "-n",
+            "-m",
+            "-u",
+            "--",
+            "chroot",
+        ]);
         if let Some(u) = user {
             cmd.arg(format!("--userspec={u}:{}", group.unwrap_or(u)));
             if let Some(g) = pod_sc.fs_group {
@@ -892,7 +903,10 @@ fn container_root(
     }
     for (dir, from) in [("dev", "/dev"), ("proc", "/proc")] {
         fs::create_dir_all(root.join(dir)).unwrap();
-        s.push_str(&format!("mount --rbind {from} {}\n", quote(&format!("{r}/{dir}"))));
+        s.push_str(&format!(
+            "mount --rbind {from} {}\n",
+            quote(&format!("{r}/{dir}"))
+        ));
     }
     let engine = if c.image.as_deref().unwrap_or("").contains("valkey") {
         "valkey"
@@ -912,7 +926,11 @@ fn container_root(
             .unwrap_or_else(|| panic!("{}: no volume {}", c.name, m.name));
         let at = root.join(m.mount_path.trim_start_matches('/'));
         fs::create_dir_all(&at).unwrap();
-        let ro = if m.read_only == Some(true) { "-o ro " } else { "" };
+        let ro = if m.read_only == Some(true) {
+            "-o ro "
+        } else {
+            ""
+        };
         s.push_str(&format!(
             "mount --bind {ro}{} {}\n",
             quote(&src.to_string_lossy()),

@@ -26,6 +26,8 @@ pub mod isolate;
 pub mod manifest;
 pub mod pod;
 pub mod process;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
 use std::fs;

@@ -386,9 +386,9 @@ impl Pod {
                     *self.outcome.lock().unwrap() = Some(false);
                     return;
                 }
-                c.restarts.fetch_add(1, Ordering::SeqCst);
                 self.sleep(backoff);
                 backoff = (backoff * 2).min(self.scaled(Duration::from_secs(300)));
+                c.restarts.fetch_add(1, Ordering::SeqCst);
             }
         }
         self.initialised.store(true, Ordering::SeqCst);
@@ -459,12 +459,13 @@ impl Pod {
             if self.restart_never() {
                 return;
             }
-            c.restarts.fetch_add(1, Ordering::SeqCst);
             if began.elapsed() > Duration::from_secs(600) {
                 backoff = self.scaled(Duration::from_secs(10));
             }
             self.sleep(backoff);
             backoff = (backoff * 2).min(self.scaled(Duration::from_secs(300)));
+            // restartCount counts restarts made, after the back-off.
+            c.restarts.fetch_add(1, Ordering::SeqCst);
         }
     }
 

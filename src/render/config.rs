@@ -14,11 +14,28 @@ use super::{
 use crate::spec::model::{Engine, Persistence};
 use crate::spec::validate::{Redis, Topology};
 
-/// The rendered ConfigMap and the checksum of its data.
+/// The rendered ConfigMap and the checksums that roll pods on change.
 pub struct Rendered {
     pub object: Object,
-    pub checksum: String,
+    pub checksums: Checksums,
 }
+
+/// Checksums of the files each kind of pod reads: a change to sentinel.conf
+/// rolls only the sentinels, a change to redis.conf only the Redis pods.
+pub struct Checksums {
+    pub redis: String,
+    pub sentinel: String,
+}
+
+/// Files only the sentinel pods read.
+const SENTINEL_FILES: &[&str] = &["sentinel.conf", "start-sentinel.sh"];
+/// Files only the Redis pods read.
+const REDIS_FILES: &[&str] = &["redis.conf", "start-redis.sh", "prestop.sh"];
+
+/// How long a primary's preStop waits for the sentinels to name another
+/// pod, and for a replica to have every write (see prestop.sh).
+pub const HANDOVER_WAIT_S: u32 = 20;
+pub const CATCH_UP_S: u32 = 10;
 
 pub fn config_map_name(redis: &Redis) -> String {
     format!("{}-config", redis.name)
@@ -37,8 +54,12 @@ struct SentinelCtx {
     quorum: u32,
     down_after_ms: u32,
     failover_timeout_ms: u32,
-    sentinel_hosts: Vec<String>,
-    redis_hosts: Vec<String>,
+    /// Name prefix of the sentinel pods (`<name>-sentinel`): the scripts
+    /// find the pods that exist at run time, so no file holds a count.
+    sentinel_prefix: String,
+    /// How long the preStop handover pauses writes at most.
+    handover_ms: u32,
+    handover_wait_s: u32,
 }
 
 /// What the templates see. Documented in the README ("Templates").
@@ -70,26 +91,19 @@ fn context(redis: &Redis) -> Ctx<'_> {
     };
     let sentinel = match redis.topology {
         Topology::Sentinel {
-            replicas,
-            sentinels,
             quorum,
             down_after_ms,
             failover_timeout_ms,
-        } => {
-            let redis_hosts: Vec<String> = (0..replicas)
-                .map(|i| pod_host(redis, &format!("{}-{i}", redis.name)))
-                .collect();
-            Some(SentinelCtx {
-                first_primary: redis_hosts[0].clone(),
-                quorum,
-                down_after_ms,
-                failover_timeout_ms,
-                sentinel_hosts: (0..sentinels)
-                    .map(|i| pod_host(redis, &format!("{}-sentinel-{i}", redis.name)))
-                    .collect(),
-                redis_hosts,
-            })
-        }
+            ..
+        } => Some(SentinelCtx {
+            first_primary: pod_host(redis, &format!("{}-0", redis.name)),
+            quorum,
+            down_after_ms,
+            failover_timeout_ms,
+            sentinel_prefix: format!("{}-sentinel", redis.name),
+            handover_ms: (CATCH_UP_S + HANDOVER_WAIT_S + 5) * 1000,
+            handover_wait_s: HANDOVER_WAIT_S,
+        }),
         _ => None,
     };
     let config = redis
@@ -149,6 +163,7 @@ pub fn files(
     if ctx.sentinel.is_some() {
         add("sentinel.conf", "sentinel.conf.j2")?;
         add("start-sentinel.sh", "start-sentinel.sh.j2")?;
+        add("prestop.sh", "prestop.sh.j2")?;
     }
     Ok(data)
 }
@@ -164,7 +179,16 @@ pub fn render_one(
 
 pub fn render(redis: &Redis, templates: &Templates) -> Result<Rendered, TemplateError> {
     let data = files(redis, templates)?;
-    let checksum = sha256_hex(&data);
+    let only = |skip: &[&str]| -> BTreeMap<String, String> {
+        data.iter()
+            .filter(|(k, _)| !skip.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    };
+    let checksums = Checksums {
+        redis: sha256_hex(&only(SENTINEL_FILES)),
+        sentinel: sha256_hex(&only(REDIS_FILES)),
+    };
     let cm = ConfigMap {
         metadata: meta(
             redis,
@@ -177,7 +201,7 @@ pub fn render(redis: &Redis, templates: &Templates) -> Result<Rendered, Template
     };
     Ok(Rendered {
         object: Object::typed(&cm),
-        checksum,
+        checksums,
     })
 }
 

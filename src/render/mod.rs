@@ -389,7 +389,7 @@ pub fn render_objects(
     ]);
     objects.extend(services::render(redis).iter().map(Object::typed));
     objects.extend(
-        workload::render(redis, &config.checksum)
+        workload::render(redis, &config.checksums)
             .iter()
             .map(Object::typed),
     );

@@ -30,6 +30,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ),
     ("probe.sh.j2", include_str!("../../templates/probe.sh.j2")),
     (
+        "prestop.sh.j2",
+        include_str!("../../templates/prestop.sh.j2"),
+    ),
+    (
         "reconcile.sh.j2",
         include_str!("../../templates/reconcile.sh.j2"),
     ),

@@ -13,11 +13,11 @@ use k8s_openapi::api::apps::v1::{
 };
 use k8s_openapi::api::core::v1::{
     Affinity, Capabilities, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource,
-    EnvVar, EnvVarSource, ExecAction, HTTPGetAction, KeyToPath, ObjectFieldSelector,
-    PersistentVolumeClaim, PersistentVolumeClaimSpec, PodAffinityTerm, PodAntiAffinity,
-    PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile,
-    SecretVolumeSource, SecurityContext, Toleration, TopologySpreadConstraint, Volume, VolumeMount,
-    VolumeResourceRequirements, WeightedPodAffinityTerm,
+    EnvVar, EnvVarSource, ExecAction, HTTPGetAction, KeyToPath, Lifecycle, LifecycleHandler,
+    ObjectFieldSelector, PersistentVolumeClaim, PersistentVolumeClaimSpec, PodAffinityTerm,
+    PodAntiAffinity, PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceRequirements,
+    SeccompProfile, SecretVolumeSource, SecurityContext, Toleration, TopologySpreadConstraint,
+    Volume, VolumeMount, VolumeResourceRequirements, WeightedPodAffinityTerm,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
@@ -34,7 +34,30 @@ use crate::spec::validate::{Redis, Topology};
 pub const RUN_AS: i64 = 10001;
 pub const CHECKSUM_ANNOTATION: &str = "redis-gitops.io/config-checksum";
 
-pub fn render(redis: &Redis, checksum: &str) -> Vec<StatefulSet> {
+/// The rate a shutdown save is assumed to write at (bytes per second): a
+/// conservative figure for a network disk; the grace period allows a save
+/// of `maxmemory` bytes at it.
+pub const SAVE_RATE: u64 = 100 * 1024 * 1024;
+
+/// Seconds a Redis pod gets to stop: the preStop handover (sentinel mode),
+/// then a shutdown save of `maxmemory` bytes at [`SAVE_RATE`], plus 10 s;
+/// never below Kubernetes' default of 30 s.
+pub fn grace_seconds(redis: &Redis) -> i64 {
+    let handover = match redis.topology {
+        Topology::Sentinel { .. } => {
+            i64::from(super::config::CATCH_UP_S + super::config::HANDOVER_WAIT_S)
+        }
+        _ => 0,
+    };
+    let save = redis.maxmemory_bytes.div_ceil(SAVE_RATE);
+    (handover + i64::try_from(save).unwrap_or(i64::MAX / 2) + 10).max(30)
+}
+
+/// Size of a sentinel's volume: its state file is a few KiB.
+pub const SENTINEL_VOLUME: &str = "100Mi";
+
+pub fn render(redis: &Redis, checksums: &super::config::Checksums) -> Vec<StatefulSet> {
+    let checksum = checksums.redis.as_str();
     match redis.topology {
         Topology::Standalone => vec![statefulset(
             redis,
@@ -60,7 +83,7 @@ pub fn render(redis: &Redis, checksum: &str) -> Vec<StatefulSet> {
                 format!("{}-sentinel", redis.name),
                 Component::Sentinel,
                 sentinels,
-                checksum,
+                &checksums.sentinel,
             ),
         ],
         Topology::Cluster {
@@ -102,7 +125,9 @@ fn statefulset(
         )])),
         ..ObjectMeta::default()
     };
-    let persistent = redis.storage.is_some() && !sentinel;
+    // Sentinels keep their state (the primary they know, epochs) on a
+    // volume of their own, whatever the spec's storage.
+    let persistent = redis.storage.is_some() || sentinel;
     let mut metadata = meta(redis, name, component, Wave::Workload);
     // The engine version, for people and for `plan` (not in the selector).
     if let Some(labels) = metadata.labels.as_mut() {
@@ -141,7 +166,14 @@ fn statefulset(
 }
 
 fn volume_claim(redis: &Redis, component: Component) -> PersistentVolumeClaim {
-    let storage = redis.storage.as_ref().expect("only called with storage");
+    let (size, class) = match (component, &redis.storage) {
+        (Component::Sentinel, s) => (
+            SENTINEL_VOLUME.to_owned(),
+            s.as_ref().and_then(|s| s.class.clone()),
+        ),
+        (_, Some(s)) => (s.size.to_string(), s.class.clone()),
+        (_, None) => unreachable!("only called with storage"),
+    };
     PersistentVolumeClaim {
         metadata: ObjectMeta {
             name: Some("data".into()),
@@ -150,13 +182,10 @@ fn volume_claim(redis: &Redis, component: Component) -> PersistentVolumeClaim {
         },
         spec: Some(PersistentVolumeClaimSpec {
             access_modes: Some(vec!["ReadWriteOnce".into()]),
-            storage_class_name: storage.class.clone(),
+            storage_class_name: class,
             volume_mode: Some("Filesystem".into()),
             resources: Some(VolumeResourceRequirements {
-                requests: Some(BTreeMap::from([(
-                    "storage".to_owned(),
-                    Quantity(storage.size.to_string()),
-                )])),
+                requests: Some(BTreeMap::from([("storage".to_owned(), Quantity(size))])),
                 ..VolumeResourceRequirements::default()
             }),
             ..PersistentVolumeClaimSpec::default()
@@ -184,8 +213,9 @@ fn pod_spec(redis: &Redis, component: Component, select: &BTreeMap<String, Strin
         service_account_name: Some(redis.name.clone()),
         automount_service_account_token: Some(false),
         enable_service_links: Some(false),
-        // Redis writes its RDB on SIGTERM; give a large dataset time to finish.
-        termination_grace_period_seconds: Some(if sentinel { 30 } else { 60 }),
+        // Redis writes its RDB on SIGTERM; give a large dataset time to
+        // finish, after a primary's handover.
+        termination_grace_period_seconds: Some(if sentinel { 30 } else { grace_seconds(redis) }),
         security_context: Some(pod_security()),
         node_selector: (!s.node_selector.is_empty()).then(|| s.node_selector.clone()),
         tolerations: (!s.tolerations.is_empty()).then(|| {
@@ -403,6 +433,16 @@ fn redis_container(redis: &Redis, component: Component) -> Container {
         startup_probe: Some(exec_probe(REDIS_PORT, "live", 5, 10, 60)),
         liveness_probe: Some(exec_probe(REDIS_PORT, "live", 0, 10, 6)),
         readiness_probe: Some(exec_probe(REDIS_PORT, "ready", 0, 5, 2)),
+        // A primary hands over to a replica before it stops.
+        lifecycle: matches!(redis.topology, Topology::Sentinel { .. }).then(|| Lifecycle {
+            pre_stop: Some(LifecycleHandler {
+                exec: Some(ExecAction {
+                    command: Some(vec!["sh".into(), "/config/prestop.sh".into()]),
+                }),
+                ..LifecycleHandler::default()
+            }),
+            ..Lifecycle::default()
+        }),
         security_context: Some(container_security()),
         volume_mounts: Some(mounts(redis)),
         ..Container::default()
@@ -534,9 +574,7 @@ fn volumes(redis: &Redis, sentinel: bool) -> Vec<Volume> {
         empty_dir("run", true, "16Mi"),
         empty_dir("tmp", false, "64Mi"),
     ];
-    if sentinel {
-        v.push(empty_dir("data", false, "64Mi"));
-    } else if redis.storage.is_none() {
+    if !sentinel && redis.storage.is_none() {
         // Room for an RDB snapshot and an AOF rewrite of a full dataset.
         let limit = redis
             .resources

@@ -86,7 +86,7 @@ pub fn wait_linked(sim: &Sim, pod: &str, limit: Duration) {
     }
 }
 
-const LIMIT: Duration = Duration::from_secs(120);
+pub const LIMIT: Duration = Duration::from_secs(120);
 
 fn standalone_comes_up(engine: &str) {
     let ws = render(&[(

@@ -11,6 +11,7 @@ mod gitops;
 mod lifecycle;
 mod plan;
 mod podsim;
+mod sentinel_life;
 mod servers;
 mod tools;
 mod topology;

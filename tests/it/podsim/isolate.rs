@@ -23,6 +23,10 @@ pub fn isolated(path: &str, body: impl FnOnce()) {
         body();
         return;
     }
+    // One simulator at a time: their processes and probe timeouts would
+    // compete for the machine's two cores, and the tests are about time.
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let name = path.strip_prefix("it::").unwrap_or(path);
     let exe = std::env::current_exe().expect("test binary");
     let mut child = Command::new(tool("unshare"))

@@ -437,9 +437,11 @@ impl Pod {
         }
     }
 
-    /// One container's life: start, probe, restart with back-off.
+    /// One container's life: start, probe, restart with back-off (as the
+    /// kubelet: the first restart at once, then 10 s doubling to 5 min,
+    /// reset after 10 min of running).
     fn supervise(&self, c: &Runtime) {
-        let mut backoff = self.scaled(Duration::from_secs(10));
+        let mut backoff = Duration::ZERO;
         loop {
             if self.deleting.load(Ordering::SeqCst) {
                 return;
@@ -460,10 +462,12 @@ impl Pod {
                 return;
             }
             if began.elapsed() > Duration::from_secs(600) {
-                backoff = self.scaled(Duration::from_secs(10));
+                backoff = Duration::ZERO;
             }
             self.sleep(backoff);
-            backoff = (backoff * 2).min(self.scaled(Duration::from_secs(300)));
+            backoff = (backoff * 2)
+                .max(self.scaled(Duration::from_secs(10)))
+                .min(self.scaled(Duration::from_secs(300)));
             // restartCount counts restarts made, after the back-off.
             c.restarts.fetch_add(1, Ordering::SeqCst);
         }

@@ -1,0 +1,399 @@
+//! Sentinel mode on the pod simulator never loses a write acknowledged by
+//! `WAIT 1`: a primary killed and restarted at once, a cold start after a
+//! failover in either order, a rolling update, scaling, re-created pods.
+//! Each test writes without pause and reads every acknowledged key back.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use crate::lifecycle::{
+    LIMIT, PASSWORD, deployment, eventually, primary_of, query_sentinel, render, secrets,
+    sentinel_target, spec, wait_linked,
+};
+use crate::podsim::Sim;
+use crate::podsim::client::{self, Report, Target, Writer};
+use crate::podsim::isolate::sim_test;
+
+const NAME: &str = "sessions";
+
+/// A sentinel deployment: 3 Redis pods, 3 sentinels, with `persistence`.
+fn spec_with(engine: &str, persistence: &str, extra: &str) -> String {
+    let storage = if persistence == "none" {
+        String::new()
+    } else {
+        "  storage: {size: 1Gi}\n".to_owned()
+    };
+    spec(
+        NAME,
+        engine,
+        &format!(
+            "  mode: sentinel\n  replicas: 3\n{storage}  persistence: {persistence}\n  \
+             sentinel: {{replicas: 3, quorum: 2, downAfterMilliseconds: 2000, failoverTimeout: 10000}}\n{extra}"
+        ),
+    )
+}
+
+/// The Redis container's name: the engine's.
+fn container(engine: &str) -> &'static str {
+    if engine == "valkey" {
+        "valkey"
+    } else {
+        "redis"
+    }
+}
+
+struct Rig {
+    ws: tempfile::TempDir,
+    sim: Sim,
+    target: Target,
+}
+
+impl Rig {
+    fn up(engine: &str, persistence: &str) -> Rig {
+        let ws = render(&[("sim/sessions.yaml", &spec_with(engine, persistence, ""))]);
+        let sim = Sim::new(secrets(NAME));
+        sim.sync(&deployment(ws.path(), NAME), LIMIT);
+        for p in ["sessions-1", "sessions-2"] {
+            wait_linked(&sim, p, LIMIT);
+        }
+        Rig {
+            ws,
+            sim,
+            target: sentinel_target(NAME),
+        }
+    }
+
+    fn writer(&self, prefix: &str) -> Writer {
+        Writer::start(self.target.clone(), Some(PASSWORD.into()), prefix)
+    }
+
+    /// The pod the sentinels name primary (`sessions-N`).
+    fn primary(&self) -> String {
+        let (host, _) = primary_of(&self.target).expect("a sentinel names a primary");
+        host.split('.').next().unwrap().to_owned()
+    }
+
+    /// Every acknowledged key of every report still there, with its value.
+    fn assert_kept(&self, what: &str, reports: &[&Report]) {
+        for r in reports {
+            println!("{}", r.summary(what));
+            assert!(!r.acked.is_empty(), "{what}: nothing was acknowledged");
+            let lost = client::lost(&self.target, Some(PASSWORD), r);
+            assert!(
+                lost.is_empty(),
+                "{what}: {} of {} acknowledged writes lost or changed, e.g. {:?}\n{}",
+                lost.len(),
+                r.acked.len(),
+                &lost[..lost.len().min(5)],
+                self.sim.log_tails(30)
+            );
+        }
+    }
+
+    /// Waits until the three Redis pods are Ready and the replicas linked.
+    fn settled(&self) {
+        for i in 0..3 {
+            self.sim.wait_ready(&format!("sessions-{i}"), LIMIT);
+        }
+        let primary = self.primary();
+        for i in 0..3 {
+            let pod = format!("sessions-{i}");
+            if pod != primary {
+                wait_linked(&self.sim, &pod, LIMIT);
+            }
+        }
+    }
+}
+
+fn primary_crash_and_instant_restart(engine: &str, persistence: &str) {
+    let rig = Rig::up(engine, persistence);
+    let w = rig.writer("crash");
+    std::thread::sleep(Duration::from_secs(2));
+    let before = rig.primary();
+    // kill -9; the kubelet restarts it at once, well before downAfter (2 s).
+    rig.sim.kill_container(&before, container(engine));
+    eventually(LIMIT, "another pod takes over", || {
+        let now = rig.primary();
+        (now != before).then_some(()).ok_or(now)
+    });
+    rig.settled();
+    std::thread::sleep(Duration::from_secs(2));
+    let report = w.stop();
+    let logs = rig.sim.pod(&before).logs(container(engine));
+    assert!(
+        logs.contains("starting again: failing over to a replica first"),
+        "{logs}"
+    );
+    rig.assert_kept(
+        &format!("primary kill -9 + instant restart ({engine}, {persistence})"),
+        &[&report],
+    );
+}
+
+sim_test! {
+    fn primary_crash_and_instant_restart_rdb_redis() { primary_crash_and_instant_restart("redis", "rdb") }
+}
+sim_test! {
+    fn primary_crash_and_instant_restart_none_redis() { primary_crash_and_instant_restart("redis", "none") }
+}
+sim_test! {
+    fn primary_crash_and_instant_restart_rdb_valkey() { primary_crash_and_instant_restart("valkey", "rdb") }
+}
+sim_test! {
+    fn primary_crash_and_instant_restart_none_valkey() { primary_crash_and_instant_restart("valkey", "none") }
+}
+
+fn cold_start_after_failover(engine: &str, sentinels_first: bool) {
+    let rig = Rig::up(engine, "rdb");
+    let w = rig.writer("before");
+    std::thread::sleep(Duration::from_secs(2));
+    let first = w.stop();
+    let _: String = {
+        let mut out = String::new();
+        eventually(LIMIT, "SENTINEL FAILOVER accepted", || {
+            out = query_sentinel(&rig.sim, &["SENTINEL", "FAILOVER", NAME])
+                .map_err(|e| e.to_string())?;
+            Ok(())
+        });
+        out
+    };
+    eventually(LIMIT, "failover to another pod", || {
+        let now = rig.primary();
+        (now != "sessions-0").then_some(()).ok_or(now)
+    });
+    rig.settled();
+    let after = rig.primary();
+    let w = rig.writer("after");
+    std::thread::sleep(Duration::from_secs(2));
+    let second = w.stop();
+
+    rig.sim.stop_everything(true);
+    let order: Vec<String> = if sentinels_first {
+        (0..3)
+            .map(|i| format!("sessions-sentinel-{i}"))
+            .chain((0..3).map(|i| format!("sessions-{i}")))
+            .collect()
+    } else {
+        (0..3)
+            .map(|i| format!("sessions-{i}"))
+            .chain((0..3).map(|i| format!("sessions-sentinel-{i}")))
+            .collect()
+    };
+    for (i, pod) in order.iter().enumerate() {
+        rig.sim.start_pod(pod);
+        if i == 2 {
+            // The first half alone for a while.
+            std::thread::sleep(Duration::from_secs(8));
+        }
+    }
+    rig.sim.resume_all();
+    rig.settled();
+    println!(
+        "cold start ({engine}, {} first): primary before {after}, after {}",
+        if sentinels_first {
+            "sentinels"
+        } else {
+            "Redis pods"
+        },
+        rig.primary()
+    );
+    rig.assert_kept(
+        &format!("cold start after failover ({engine})"),
+        &[&first, &second],
+    );
+}
+
+sim_test! {
+    fn cold_start_after_failover_sentinels_first_redis() { cold_start_after_failover("redis", true) }
+}
+sim_test! {
+    fn cold_start_after_failover_redis_pods_first_redis() { cold_start_after_failover("redis", false) }
+}
+sim_test! {
+    fn cold_start_after_failover_sentinels_first_valkey() { cold_start_after_failover("valkey", true) }
+}
+sim_test! {
+    fn cold_start_after_failover_redis_pods_first_valkey() { cold_start_after_failover("valkey", false) }
+}
+
+/// Polls the primary until stopped: the sequence of primaries seen.
+fn watch_primaries(
+    target: Target,
+) -> (
+    std::sync::Arc<std::sync::atomic::AtomicBool>,
+    std::thread::JoinHandle<Vec<String>>,
+) {
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = stop.clone();
+    let t = std::thread::spawn(move || {
+        let mut seen: Vec<String> = Vec::new();
+        while !flag.load(std::sync::atomic::Ordering::SeqCst) {
+            if let Some((host, _)) = primary_of(&target) {
+                if seen.last() != Some(&host) {
+                    seen.push(host);
+                }
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        seen
+    });
+    (stop, t)
+}
+
+fn rolling_update(engine: &str) {
+    let rig = Rig::up(engine, "rdb");
+    let w = rig.writer("roll");
+    std::thread::sleep(Duration::from_secs(2));
+    let (stop, watcher) = watch_primaries(rig.target.clone());
+    // A config change: only the Redis pods' template changes.
+    let before = crate::podsim::manifest::read(&deployment(rig.ws.path(), NAME));
+    std::fs::write(
+        rig.ws.path().join("specs/sim/sessions.yaml"),
+        spec_with(engine, "rdb", "  config: {hz: \"15\"}\n"),
+    )
+    .unwrap();
+    crate::common::cli(rig.ws.path())
+        .arg("build")
+        .assert()
+        .success();
+    let after = crate::podsim::manifest::read(&deployment(rig.ws.path(), NAME));
+    assert_ne!(template(&before, NAME), template(&after, NAME));
+    assert_eq!(
+        template(&before, "sessions-sentinel"),
+        template(&after, "sessions-sentinel"),
+        "a redis.conf change restarts the sentinels"
+    );
+    let t0 = Instant::now();
+    rig.sim.apply(&deployment(rig.ws.path(), NAME));
+    rig.sim.wait_rolled_out(NAME, Duration::from_secs(300));
+    let took = t0.elapsed();
+    rig.settled();
+    std::thread::sleep(Duration::from_secs(1));
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let seen = watcher.join().unwrap();
+    let report = w.stop();
+    println!(
+        "rolling update ({engine}): {:.1} s; primaries in turn: {seen:?}",
+        took.as_secs_f64()
+    );
+    // Each pod that was primary handed over at most once.
+    let mut handovers: BTreeMap<&str, usize> = BTreeMap::new();
+    for pair in seen.windows(2) {
+        *handovers.entry(pair[0].as_str()).or_default() += 1;
+    }
+    assert!(handovers.values().all(|n| *n <= 1), "{seen:?}");
+    assert!(seen.len() >= 2, "the primary never handed over: {seen:?}");
+    rig.assert_kept(&format!("rolling update ({engine})"), &[&report]);
+}
+
+fn template(m: &crate::podsim::manifest::Manifests, set: &str) -> String {
+    serde_json::to_string(&m.stateful_sets[set].spec.as_ref().unwrap().template).unwrap()
+}
+
+sim_test! {
+    fn rolling_update_redis() { rolling_update("redis") }
+}
+sim_test! {
+    fn rolling_update_valkey() { rolling_update("valkey") }
+}
+
+fn scale_replicas(engine: &str) {
+    let rig = Rig::up(engine, "rdb");
+    let w = rig.writer("scale");
+    std::thread::sleep(Duration::from_secs(2));
+    let ips: Vec<_> = (0..3)
+        .map(|i| rig.sim.pod(&format!("sessions-{i}")).ip)
+        .collect();
+    let sentinel_ips: Vec<_> = (0..3)
+        .map(|i| rig.sim.pod(&format!("sessions-sentinel-{i}")).ip)
+        .collect();
+    let set = |replicas: u32| {
+        let text = spec_with(engine, "rdb", "")
+            .replace("replicas: 3\n", &format!("replicas: {replicas}\n"));
+        std::fs::write(rig.ws.path().join("specs/sim/sessions.yaml"), text).unwrap();
+        crate::common::cli(rig.ws.path())
+            .arg("build")
+            .assert()
+            .success();
+        crate::podsim::manifest::read(&deployment(rig.ws.path(), NAME))
+    };
+    let before = crate::podsim::manifest::read(&deployment(rig.ws.path(), NAME));
+    let four = set(4);
+    for s in [NAME, "sessions-sentinel"] {
+        assert_eq!(
+            template(&before, s),
+            template(&four, s),
+            "{s}: template changed by scaling"
+        );
+    }
+    rig.sim.apply(&deployment(rig.ws.path(), NAME));
+    // Ready only once in sync: never Ready with the link down.
+    let deadline = Instant::now() + LIMIT;
+    loop {
+        if let Some(p) = rig.sim.try_pod("sessions-3") {
+            if p.ready() {
+                let r = crate::lifecycle::replication(&rig.sim, "sessions-3");
+                assert_eq!(
+                    r.get("master_link_status").map(String::as_str),
+                    Some("up"),
+                    "{r:?}"
+                );
+                break;
+            }
+        }
+        assert!(Instant::now() < deadline, "sessions-3 never Ready");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let three = set(3);
+    assert_eq!(template(&before, NAME), template(&three, NAME));
+    rig.sim.apply(&deployment(rig.ws.path(), NAME));
+    eventually(LIMIT, "sessions-3 removed", || {
+        rig.sim
+            .try_pod("sessions-3")
+            .map_or(Ok(()), |_| Err("still there".into()))
+    });
+    let report = w.stop();
+    // No existing pod restarted: same pods (same IPs), no container restarts.
+    for (i, ip) in ips.iter().enumerate() {
+        let p = rig.sim.pod(&format!("sessions-{i}"));
+        assert_eq!(p.ip, *ip, "sessions-{i} was re-created");
+        assert_eq!(p.restarts(container(engine)), 0);
+    }
+    for (i, ip) in sentinel_ips.iter().enumerate() {
+        assert_eq!(rig.sim.pod(&format!("sessions-sentinel-{i}")).ip, *ip);
+    }
+    rig.assert_kept(&format!("replicas 3 -> 4 -> 3 ({engine})"), &[&report]);
+}
+
+sim_test! {
+    fn scale_replicas_redis() { scale_replicas("redis") }
+}
+sim_test! {
+    fn scale_replicas_valkey() { scale_replicas("valkey") }
+}
+
+fn primary_recreated_rejoins_as_replica(engine: &str) {
+    let rig = Rig::up(engine, "rdb");
+    let w = rig.writer("recreate");
+    std::thread::sleep(Duration::from_secs(2));
+    let primary = rig.primary();
+    let ip = rig.sim.pod(&primary).ip;
+    rig.sim.delete_pod(&primary);
+    let again = rig.sim.wait_ready(&primary, LIMIT);
+    assert_ne!(again.ip, ip);
+    rig.settled();
+    assert_ne!(rig.primary(), primary, "the deleted primary handed over");
+    wait_linked(&rig.sim, &primary, LIMIT);
+    let report = w.stop();
+    rig.assert_kept(
+        &format!("primary re-created with a new IP ({engine})"),
+        &[&report],
+    );
+}
+
+sim_test! {
+    fn primary_recreated_rejoins_as_replica_redis() { primary_recreated_rejoins_as_replica("redis") }
+}
+sim_test! {
+    fn primary_recreated_rejoins_as_replica_valkey() { primary_recreated_rejoins_as_replica("valkey") }
+}

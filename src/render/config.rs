@@ -32,8 +32,9 @@ const SENTINEL_FILES: &[&str] = &["sentinel.conf", "start-sentinel.sh"];
 /// Files only the Redis pods read.
 const REDIS_FILES: &[&str] = &["redis.conf", "start-redis.sh", "prestop.sh"];
 
-/// How long a primary's preStop waits for the sentinels to name another
-/// pod, and for a replica to have every write (see prestop.sh).
+/// How long a primary's preStop waits for another pod to take over (the
+/// sentinels to name it, or a cluster replica to hold its slots), and in
+/// sentinel mode for a replica to have every write (see prestop.sh).
 pub const HANDOVER_WAIT_S: u32 = 20;
 pub const CATCH_UP_S: u32 = 10;
 
@@ -82,6 +83,8 @@ struct Ctx<'a> {
     aof: bool,
     config: Vec<(String, String)>,
     sentinel: Option<SentinelCtx>,
+    /// How long a primary's preStop waits for a replica to take over.
+    handover_wait_s: u32,
 }
 
 fn context(redis: &Redis) -> Ctx<'_> {
@@ -142,6 +145,7 @@ fn context(redis: &Redis) -> Ctx<'_> {
         aof: matches!(redis.persistence, Persistence::Aof | Persistence::RdbAof),
         config,
         sentinel,
+        handover_wait_s: HANDOVER_WAIT_S,
     }
 }
 
@@ -163,6 +167,8 @@ pub fn files(
     if ctx.sentinel.is_some() {
         add("sentinel.conf", "sentinel.conf.j2")?;
         add("start-sentinel.sh", "start-sentinel.sh.j2")?;
+    }
+    if redis.mode() != crate::spec::model::Mode::Standalone {
         add("prestop.sh", "prestop.sh.j2")?;
     }
     Ok(data)

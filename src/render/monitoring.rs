@@ -86,6 +86,43 @@ fn rules(redis: &Redis) -> Vec<Value> {
             "A Redis replica lost its link to the primary",
         ));
     }
+    if matches!(redis.topology, Topology::Sentinel { .. }) {
+        rules.push(alert(
+            "RedisNoPrimary",
+            format!("count(redis_instance_info{{{sel},role=\"master\"}}) == 0 or absent(redis_instance_info{{{sel},role=\"master\"}})"),
+            "1m",
+            "critical",
+            "No Redis pod of the deployment is a primary: writes fail",
+        ));
+        rules.push(alert(
+            "RedisMoreThanOnePrimary",
+            format!("count(redis_instance_info{{{sel},role=\"master\"}}) > 1"),
+            "1m",
+            "critical",
+            "More than one Redis pod is a primary: writes to all but one will be lost",
+        ));
+        rules.push(alert(
+            "RedisSentinelsDisagree",
+            format!(
+                "count(count by (master_address) (redis_sentinel_master_ok_sentinels{{{sel},master_name=\"{}\"}})) > 1",
+                redis.name
+            ),
+            "2m",
+            "critical",
+            "The sentinels name different primaries",
+        ));
+        rules.push(alert(
+            "RedisSentinelQuorumAtRisk",
+            format!(
+                "redis_sentinel_master_ok_sentinels{{{sel},master_name=\"{}\"}} < {}",
+                redis.name,
+                sentinel_quorum(redis)
+            ),
+            "5m",
+            "warning",
+            "Fewer sentinels than the quorum see the primary: no failover is possible",
+        ));
+    }
     if matches!(redis.topology, Topology::Cluster { .. }) {
         rules.push(alert(
             "RedisClusterStateNotOk",
@@ -96,4 +133,11 @@ fn rules(redis: &Redis) -> Vec<Value> {
         ));
     }
     rules
+}
+
+fn sentinel_quorum(redis: &Redis) -> u32 {
+    match redis.topology {
+        Topology::Sentinel { quorum, .. } => quorum,
+        _ => 0,
+    }
 }

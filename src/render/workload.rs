@@ -39,7 +39,8 @@ pub const CHECKSUM_ANNOTATION: &str = "redis-gitops.io/config-checksum";
 /// of `maxmemory` bytes at it.
 pub const SAVE_RATE: u64 = 100 * 1024 * 1024;
 
-/// Seconds a Redis pod gets to stop: the preStop handover (sentinel mode),
+/// Seconds a Redis pod gets to stop: the preStop handover (sentinel and
+/// cluster mode),
 /// then a shutdown save of `maxmemory` bytes at [`SAVE_RATE`], plus 10 s;
 /// never below Kubernetes' default of 30 s.
 pub fn grace_seconds(redis: &Redis) -> i64 {
@@ -47,7 +48,8 @@ pub fn grace_seconds(redis: &Redis) -> i64 {
         Topology::Sentinel { .. } => {
             i64::from(super::config::CATCH_UP_S + super::config::HANDOVER_WAIT_S)
         }
-        _ => 0,
+        Topology::Cluster { .. } => i64::from(super::config::HANDOVER_WAIT_S),
+        Topology::Standalone => 0,
     };
     let save = redis.maxmemory_bytes.div_ceil(SAVE_RATE);
     (handover + i64::try_from(save).unwrap_or(i64::MAX / 2) + 10).max(30)
@@ -202,10 +204,13 @@ fn pod_spec(redis: &Redis, component: Component, select: &BTreeMap<String, Strin
         redis_container(redis, component)
     }];
     let mut init_containers = Vec::new();
-    if let (Some(metrics), false) = (&redis.metrics, sentinel) {
-        containers.push(exporter_container(redis, &metrics.image));
+    if let Some(metrics) = &redis.metrics {
+        // The exporter serves Sentinel's metrics too (it detects the mode):
+        // the alerts on sentinels that disagree need them.
+        let port = if sentinel { SENTINEL_PORT } else { REDIS_PORT };
+        containers.push(exporter_container(redis, &metrics.image, port));
         if redis.auth.is_some() {
-            init_containers.push(exporter_auth_container(redis));
+            init_containers.push(exporter_auth_container(redis, port));
         }
     }
     let s = &redis.scheduling;
@@ -434,7 +439,7 @@ fn redis_container(redis: &Redis, component: Component) -> Container {
         liveness_probe: Some(exec_probe(REDIS_PORT, "live", 0, 10, 6)),
         readiness_probe: Some(exec_probe(REDIS_PORT, "ready", 0, 5, 2)),
         // A primary hands over to a replica before it stops.
-        lifecycle: matches!(redis.topology, Topology::Sentinel { .. }).then(|| Lifecycle {
+        lifecycle: (!matches!(redis.topology, Topology::Standalone)).then(|| Lifecycle {
             pre_stop: Some(LifecycleHandler {
                 exec: Some(ExecAction {
                     command: Some(vec!["sh".into(), "/config/prestop.sh".into()]),
@@ -466,7 +471,7 @@ fn sentinel_container(redis: &Redis) -> Container {
     }
 }
 
-fn exporter_container(redis: &Redis, image: &str) -> Container {
+fn exporter_container(redis: &Redis, image: &str, server_port: i32) -> Container {
     let scheme = if redis.tls.is_some() {
         "rediss"
     } else {
@@ -474,7 +479,7 @@ fn exporter_container(redis: &Redis, image: &str) -> Container {
     };
     let mut env = vec![EnvVar {
         name: "REDIS_ADDR".into(),
-        value: Some(format!("{scheme}://localhost:{REDIS_PORT}")),
+        value: Some(format!("{scheme}://localhost:{server_port}")),
         ..EnvVar::default()
     }];
     let mut volume_mounts = Vec::new();
@@ -523,10 +528,10 @@ fn exporter_container(redis: &Redis, image: &str) -> Container {
 
 /// Writes the exporter's password file (`{"redis://localhost:6379": "..."}`)
 /// into the in-memory run volume, so the password never sits in an env var.
-fn exporter_auth_container(redis: &Redis) -> Container {
+fn exporter_auth_container(redis: &Redis, port: i32) -> Container {
     let script = format!(
         "set -eu; p=\"$(sed 's/\\\\/\\\\\\\\/g; s/\"/\\\\\"/g' /secrets/auth/password)\"; \
-         printf '{{\"%s://localhost:{REDIS_PORT}\": \"%s\"}}\\n' {scheme} \"$p\" > /run/redis/exporter-passwords.json",
+         printf '{{\"%s://localhost:{port}\": \"%s\"}}\\n' {scheme} \"$p\" > /run/redis/exporter-passwords.json",
         scheme = if redis.tls.is_some() {
             "rediss"
         } else {

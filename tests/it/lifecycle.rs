@@ -180,7 +180,9 @@ pub fn cluster_spec(name: &str, engine: &str, shards: u32) -> String {
 pub fn cluster_target(name: &str, shards: u32) -> Target {
     Target::Cluster {
         seeds: (0..shards)
-            .map(|i| format!("{name}-shard-{i}-0.{name}-headless.sim.svc"))
+            .flat_map(|i| {
+                (0..2).map(move |o| format!("{name}-shard-{i}-{o}.{name}-headless.sim.svc"))
+            })
             .collect(),
         port: 6379,
     }

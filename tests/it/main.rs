@@ -4,6 +4,7 @@
 mod cache;
 mod cli;
 mod cluster;
+mod cluster_life;
 mod common;
 mod errors;
 mod fuzz;

@@ -62,9 +62,25 @@ pub fn sentinel_primary(
     None
 }
 
-/// The hash slot of a key (no hash tags in the keys this client writes).
+/// The hash slot of a key, hash tags (`{...}`) included.
 pub fn slot(key: &str) -> u16 {
-    crc16::State::<crc16::XMODEM>::calculate(key.as_bytes()) % 16384
+    let tagged = key
+        .find('{')
+        .and_then(|open| {
+            let rest = &key[open + 1..];
+            rest.find('}').map(|close| &rest[..close])
+        })
+        .filter(|tag| !tag.is_empty());
+    crc16::State::<crc16::XMODEM>::calculate(tagged.unwrap_or(key).as_bytes()) % 16384
+}
+
+/// A hash tag whose keys all fall in `first..=last`: keys written with
+/// it live on one shard.
+pub fn tag_in(first: u16, last: u16) -> String {
+    (0u32..)
+        .map(|i| format!("t{i}"))
+        .find(|t| (first..=last).contains(&slot(&format!("{{{t}}}"))))
+        .expect("some tag")
 }
 
 /// Slot ranges -> primary `(host, port)` from `CLUSTER SLOTS`.

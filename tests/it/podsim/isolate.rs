@@ -28,7 +28,16 @@ pub fn isolated(path: &str, body: impl FnOnce()) {
     static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let name = path.strip_prefix("it::").unwrap_or(path);
-    let exe = std::env::current_exe().expect("test binary");
+    // This very binary, even when cargo has replaced the file meanwhile: an
+    // inherited descriptor of it (unshare mounts a new /proc before exec,
+    // where this process's /proc entries do not exist).
+    let binary = std::fs::File::open("/proc/self/exe").expect("own binary");
+    nix::fcntl::fcntl(
+        &binary,
+        nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::empty()),
+    )
+    .expect("descriptor kept across exec");
+    let exe = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&binary));
     let mut child = Command::new(tool("unshare"))
         .args([
             "--net",
@@ -50,6 +59,16 @@ pub fn isolated(path: &str, body: impl FnOnce()) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("unshare runs");
+    if std::env::var_os("PODSIM_DIR").is_some() {
+        // By hand: say how to get inside (the PID namespace's first process).
+        std::thread::sleep(Duration::from_millis(300));
+        let children = std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", child.id()))
+            .unwrap_or_default();
+        eprintln!(
+            "podsim: a shell inside the simulator: nsenter --target {} --net --mount --pid -- sh",
+            children.trim()
+        );
+    }
     // Both pipes drained on threads, so a chatty test never blocks on them.
     let mut out = child.stdout.take().expect("stdout");
     let mut err = child.stderr.take().expect("stderr");

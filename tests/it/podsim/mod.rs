@@ -447,15 +447,6 @@ impl Sim {
         }
     }
 
-    /// Seconds since the simulator started, for reports.
-    pub fn now(&self) -> f64 {
-        self.inner.t0.elapsed().as_secs_f64()
-    }
-
-    pub fn event(&self, what: impl Into<String>) {
-        self.inner.event(what.into());
-    }
-
     /// Pods, their state and the event log, for failure messages.
     pub fn describe(&self) -> String {
         let mut s = String::new();
@@ -484,6 +475,11 @@ impl Sim {
             s.push('\n');
         }
         s
+    }
+
+    /// Where every container's log is (one file per pod and container).
+    pub fn logs_dir(&self) -> PathBuf {
+        self.inner.root.join("logs")
     }
 
     /// The last lines of every container log (all pods ever run).

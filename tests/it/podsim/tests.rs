@@ -12,7 +12,7 @@ use super::isolate::sim_test;
 const LIMIT: Duration = Duration::from_secs(60);
 
 /// A StatefulSet `t` of `replicas` pods running `script`; Ready while
-/// `/data/ready` exists; preStop appends to `/data/prestop`.
+/// `/scratch/ready` exists; preStop appends to `/data/prestop`.
 fn manifests(dir: &Path, replicas: u32, script: &str, grace: u32) {
     std::fs::create_dir_all(dir).unwrap();
     let quoted = serde_json::to_string(script).unwrap();
@@ -40,7 +40,7 @@ spec:
         - {{name: POD_NAME, valueFrom: {{fieldRef: {{fieldPath: metadata.name}}}}}}
         - {{name: POD_IP, valueFrom: {{fieldRef: {{fieldPath: status.podIP}}}}}}
         readinessProbe:
-          exec: {{command: [test, -f, /data/ready]}}
+          exec: {{command: [test, -f, /scratch/ready]}}
           periodSeconds: 1
           failureThreshold: 1
         lifecycle:
@@ -79,9 +79,9 @@ sim_test! {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        exec(&sim, "t-0", "touch /data/ready");
+        exec(&sim, "t-0", "touch /scratch/ready");
         sim.wait_ready("t-0", Duration::from_secs(5));
-        exec(&sim, "t-0", "rm /data/ready");
+        exec(&sim, "t-0", "rm /scratch/ready");
         std::thread::sleep(Duration::from_secs(3));
         assert!(!sim.pod("t-0").ready(), "still Ready after its probe failed");
     }
@@ -90,7 +90,7 @@ sim_test! {
 sim_test! {
     fn pods_run_as_their_user_on_a_read_only_root_with_their_names() {
         let tmp = tempfile::tempdir().unwrap();
-        manifests(tmp.path(), 2, "touch /data/ready; exec sleep 1000", 5);
+        manifests(tmp.path(), 2, "touch /scratch/ready; exec sleep 1000", 5);
         let sim = Sim::new(Default::default());
         sim.apply(tmp.path());
         sim.wait_rolled_out("t", LIMIT);
@@ -126,7 +126,7 @@ sim_test! {
 sim_test! {
     fn a_recreated_pod_gets_a_new_ip_keeps_its_volume_and_loses_its_empty_dir() {
         let tmp = tempfile::tempdir().unwrap();
-        manifests(tmp.path(), 1, "touch /data/ready; exec sleep 1000", 5);
+        manifests(tmp.path(), 1, "touch /scratch/ready; exec sleep 1000", 5);
         let sim = Sim::new(Default::default());
         sim.apply(tmp.path());
         let before = sim.wait_ready("t-0", LIMIT).ip;
@@ -142,9 +142,30 @@ sim_test! {
 }
 
 sim_test! {
+    fn a_forced_deletion_skips_pre_stop_and_a_lost_volume_comes_back_empty() {
+        let tmp = tempfile::tempdir().unwrap();
+        manifests(tmp.path(), 1, "touch /scratch/ready; exec sleep 1000", 30);
+        let sim = Sim::new(Default::default());
+        sim.apply(tmp.path());
+        sim.wait_ready("t-0", LIMIT);
+        exec(&sim, "t-0", "echo kept > /data/f");
+        let t0 = Instant::now();
+        sim.force_delete_pod("t-0");
+        assert!(t0.elapsed() < Duration::from_secs(3), "{:?}", t0.elapsed());
+        sim.wait_ready("t-0", LIMIT);
+        let (_, out) = exec(&sim, "t-0", "cat /data/f; cat /data/prestop 2>&1");
+        assert!(out.starts_with("kept\n") && out.contains("No such file"), "{out}");
+        sim.lose_pod_and_volume("t-0");
+        sim.wait_ready("t-0", LIMIT);
+        let (_, out) = exec(&sim, "t-0", "cat /data/f 2>&1");
+        assert!(out.contains("No such file"), "the volume survived: {out}");
+    }
+}
+
+sim_test! {
     fn a_container_that_exits_is_restarted_with_back_off() {
         let tmp = tempfile::tempdir().unwrap();
-        manifests(tmp.path(), 1, "touch /data/ready; echo run >> /data/runs; sleep 3; exit 3", 5);
+        manifests(tmp.path(), 1, "touch /scratch/ready; echo run >> /data/runs; sleep 3; exit 3", 5);
         let sim = Sim::new(Default::default());
         sim.apply(tmp.path());
         sim.wait_ready("t-0", LIMIT);
@@ -174,7 +195,7 @@ sim_test! {
     fn the_grace_period_is_enforced_after_pre_stop() {
         let tmp = tempfile::tempdir().unwrap();
         // Ignores SIGTERM: only SIGKILL at the end of the grace period stops it.
-        manifests(tmp.path(), 1, "trap '' TERM; touch /data/ready; while :; do sleep 0.1; done", 3);
+        manifests(tmp.path(), 1, "trap '' TERM; touch /scratch/ready; while :; do sleep 0.1; done", 3);
         let sim = Sim::new(Default::default());
         sim.apply(tmp.path());
         sim.wait_ready("t-0", LIMIT);
@@ -190,13 +211,13 @@ sim_test! {
 sim_test! {
     fn a_rolling_update_goes_down_from_the_highest_ordinal_and_waits_for_readiness() {
         let tmp = tempfile::tempdir().unwrap();
-        manifests(tmp.path(), 3, "touch /data/ready; exec sleep 1000", 5);
+        manifests(tmp.path(), 3, "touch /scratch/ready; exec sleep 1000", 5);
         let sim = Sim::new(Default::default());
         sim.apply(tmp.path());
         sim.wait_rolled_out("t", LIMIT);
         let old = sim.pod("t-0").revision.clone();
         // The new revision is Ready only once /data/go exists.
-        manifests(tmp.path(), 3, "rm -f /data/ready; while [ ! -f /data/go ]; do sleep 0.2; done; touch /data/ready; exec sleep 1000", 5);
+        manifests(tmp.path(), 3, "rm -f /scratch/ready; while [ ! -f /data/go ]; do sleep 0.2; done; touch /scratch/ready; exec sleep 1000", 5);
         sim.apply(tmp.path());
         let deadline = Instant::now() + LIMIT;
         while sim.try_pod("t-2").is_none_or(|p| p.revision == old) {
@@ -215,5 +236,47 @@ sim_test! {
             sim.wait_ready(pod, LIMIT);
         }
         sim.wait_rolled_out("t", LIMIT);
+    }
+}
+
+sim_test! {
+    /// Not a check: runs the folder `PODSIM_DIR` for `PODSIM_SECONDS`
+    /// (default 300), every Secret key set to `podsim` (see the README).
+    #[ignore = "runs a deployment by hand: PODSIM_DIR=output/<team>/<name>"]
+    fn run_by_hand() {
+        let dir = std::path::PathBuf::from(std::env::var("PODSIM_DIR").expect("PODSIM_DIR"));
+        let seconds: u64 = std::env::var("PODSIM_SECONDS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(300);
+        let m = super::manifest::read(&dir);
+        let mut secrets = super::Secrets::new();
+        let specs = m
+            .stateful_sets
+            .values()
+            .filter_map(|s| s.spec.as_ref()?.template.spec.clone())
+            .chain(m.jobs.values().filter_map(|j| j.spec.as_ref()?.template.spec.clone()));
+        for spec in specs {
+            for v in spec.volumes.iter().flatten() {
+                let Some(secret) = &v.secret else { continue };
+                let name = secret.secret_name.clone().unwrap_or_default();
+                let keys: Vec<String> = match &secret.items {
+                    Some(items) => items.iter().map(|i| i.key.clone()).collect(),
+                    None => panic!("Secret {name} (all keys, e.g. TLS) is not generated by hand: use a spec without tls"),
+                };
+                let entry = secrets.entry(name).or_default();
+                for k in keys {
+                    entry.insert(k, b"podsim".to_vec());
+                }
+            }
+        }
+        let sim = Sim::new(secrets);
+        let jobs = sim.sync(&dir, Duration::from_secs(300));
+        for j in &jobs {
+            println!("job: succeeded {} after {} attempt(s)\n{}", j.succeeded, j.attempts, j.logs);
+        }
+        println!("{}", sim.describe());
+        println!("logs: {}", sim.logs_dir().display());
+        std::thread::sleep(Duration::from_secs(seconds));
     }
 }

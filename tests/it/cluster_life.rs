@@ -109,6 +109,9 @@ fn every_shard_rolls_at_once(engine: &str) {
     // A config change: every shard's StatefulSet gets a new template and,
     // as Argo CD and Flux apply them together, all of them roll at once.
     rig.rebuild(engine, ", hz: \"15\"");
+    // New pods take 15 s to start, as on a node that pulls the image: a
+    // primary stopped without handing over leaves its slots down that long.
+    rig.sim.set_start_delay(Duration::from_secs(15));
     let t0 = Instant::now();
     rig.sim.apply(&deployment(rig.ws.path(), NAME));
     for i in 0..SHARDS {

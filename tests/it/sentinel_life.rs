@@ -263,6 +263,8 @@ fn rolling_update(engine: &str) {
         template(&after, "sessions-sentinel"),
         "a redis.conf change restarts the sentinels"
     );
+    // New pods take 15 s to start, as on a node that pulls the image.
+    rig.sim.set_start_delay(Duration::from_secs(15));
     let t0 = Instant::now();
     rig.sim.apply(&deployment(rig.ws.path(), NAME));
     rig.sim.wait_rolled_out(NAME, Duration::from_secs(300));

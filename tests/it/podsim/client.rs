@@ -235,10 +235,14 @@ pub struct Report {
     /// The first and the last error seen, for failure messages.
     pub first_error: Option<String>,
     pub last_error: Option<String>,
-    /// The longest stretch without an acknowledged write.
+    /// The longest stretch in which writes failed (no write was taken):
+    /// the availability gap.
     pub longest_gap: Duration,
     /// When (since the writer started) that stretch began.
     pub gap_at: Duration,
+    /// The longest stretch without an acknowledged write (writes taken but
+    /// no replica to confirm them count here, not above).
+    pub longest_unacked: Duration,
     pub elapsed: Duration,
 }
 
@@ -258,23 +262,31 @@ impl Writer {
             let mut report = Report::default();
             let start = Instant::now();
             let mut last_ok = start;
+            let mut last_acked = start;
             let mut n: u64 = 0;
+            let served = |report: &mut Report, last_ok: &mut Instant| {
+                let now = Instant::now();
+                if now - *last_ok > report.longest_gap {
+                    report.longest_gap = now - *last_ok;
+                    report.gap_at = *last_ok - start;
+                }
+                *last_ok = now;
+            };
             while !flag.load(Ordering::SeqCst) {
                 n += 1;
                 let key = format!("{prefix}-{n}");
                 let value = format!("{prefix}-{n}-{}", n * 7919 % 100_003);
                 match router.write_acked(&key, &value, 1000) {
                     Ok(true) => {
-                        let now = Instant::now();
-                        let gap = now - last_ok;
-                        if gap > report.longest_gap {
-                            report.longest_gap = gap;
-                            report.gap_at = last_ok - start;
-                        }
-                        last_ok = now;
+                        served(&mut report, &mut last_ok);
+                        report.longest_unacked = report.longest_unacked.max(last_ok - last_acked);
+                        last_acked = last_ok;
                         report.acked.insert(key, value);
                     }
-                    Ok(false) => report.unacked += 1,
+                    Ok(false) => {
+                        served(&mut report, &mut last_ok);
+                        report.unacked += 1;
+                    }
                     Err(e) => {
                         report.first_error.get_or_insert_with(|| e.clone());
                         report.last_error = Some(e);
@@ -284,11 +296,8 @@ impl Writer {
                     }
                 }
             }
-            let gap = Instant::now() - last_ok;
-            if gap > report.longest_gap {
-                report.longest_gap = gap;
-                report.gap_at = last_ok - start;
-            }
+            served(&mut report, &mut last_ok);
+            report.longest_unacked = report.longest_unacked.max(Instant::now() - last_acked);
             report.elapsed = start.elapsed();
             report
         });
@@ -329,13 +338,15 @@ impl Report {
     pub fn summary(&self, what: &str) -> String {
         format!(
             "{what}: {} acknowledged writes in {:.1} s ({} not acknowledged, {} errors); \
-             longest stretch without an acknowledged write {:.2} s (from {:.1} s){}",
+             longest stretch of failing writes {:.2} s (from {:.1} s), \
+             without an acknowledged write {:.2} s{}",
             self.acked.len(),
             self.elapsed.as_secs_f64(),
             self.unacked,
             self.errors,
             self.longest_gap.as_secs_f64(),
             self.gap_at.as_secs_f64(),
+            self.longest_unacked.as_secs_f64(),
             match (&self.first_error, &self.last_error) {
                 (Some(a), Some(b)) => format!("; first error: {a}; last: {b}"),
                 _ => String::new(),

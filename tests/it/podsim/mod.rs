@@ -69,6 +69,8 @@ struct Inner {
     root: PathBuf,
     secrets: Secrets,
     scale: f64,
+    /// Milliseconds before a new pod's containers start.
+    start_delay_ms: AtomicU32,
     state: Mutex<State>,
     next: AtomicU32,
     stop: AtomicBool,
@@ -155,6 +157,7 @@ impl Sim {
                 root,
                 secrets,
                 scale: 1.0,
+                start_delay_ms: AtomicU32::new(0),
                 state: Mutex::new(State::default()),
                 next: AtomicU32::new(2),
                 stop: AtomicBool::new(false),
@@ -164,6 +167,15 @@ impl Sim {
             controllers: Mutex::new(Vec::new()),
             _root: dir,
         }
+    }
+
+    /// From now on a new pod's containers start only after `delay`, as on a
+    /// real node that schedules the pod and pulls the image first.
+    pub fn set_start_delay(&self, delay: Duration) {
+        let ms = u32::try_from(delay.as_millis()).unwrap_or(u32::MAX);
+        self.inner.start_delay_ms.store(ms, Ordering::SeqCst);
+        self.inner
+            .event(format!("pods start {delay:?} after creation"));
     }
 
     /// Applies a rendered deployment folder, as `kubectl apply -k` or a
@@ -587,6 +599,9 @@ impl Inner {
             logs: &self.root.join("logs"),
             bridge: BRIDGE,
             scale: self.scale,
+            start_delay: Duration::from_millis(u64::from(
+                self.start_delay_ms.load(Ordering::SeqCst),
+            )),
         };
         let pod = Pod::create(
             &world,

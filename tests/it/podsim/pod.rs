@@ -38,6 +38,8 @@ pub struct World<'a> {
     pub logs: &'a Path,
     pub bridge: &'a str,
     pub scale: f64,
+    /// Time before a pod's first container starts (image pull, scheduling).
+    pub start_delay: Duration,
 }
 
 /// What a controller asks for.
@@ -66,6 +68,7 @@ pub struct Pod {
     dir: PathBuf,
     pause: Arc<Proc>,
     scale: f64,
+    start_delay: Duration,
     deleting: AtomicBool,
     gone: AtomicBool,
     /// Init containers all done.
@@ -313,6 +316,7 @@ impl Pod {
             dir,
             pause,
             scale: world.scale,
+            start_delay: world.start_delay,
             deleting: AtomicBool::new(false),
             gone: AtomicBool::new(false),
             initialised: AtomicBool::new(false),
@@ -362,6 +366,8 @@ impl Pod {
     }
 
     fn kubelet(self: Arc<Self>) {
+        // Scheduling and the image pull.
+        self.sleep(self.start_delay);
         let (inits, mains): (Vec<_>, Vec<_>) = self
             .containers
             .iter()

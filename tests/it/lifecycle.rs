@@ -347,9 +347,6 @@ sim_test! {
     fn sentinel_replica_recreated_rejoins_redis() { sentinel_replica_recreated_rejoins("redis") }
 }
 
-sim_test! {
-    fn sentinel_replica_recreated_rejoins_valkey() { sentinel_replica_recreated_rejoins("valkey") }
-}
 
 /// The checker's own control: a plain `SENTINEL FAILOVER` under writes
 /// loses acknowledged writes (the old primary takes writes until Sentinel

@@ -123,6 +123,34 @@ fn rules(redis: &Redis) -> Vec<Value> {
             "Fewer sentinels than the quorum see the primary: no failover is possible",
         ));
     }
+    if let Topology::Cluster {
+        shards,
+        replicas_per_shard,
+        ..
+    } = redis.topology
+    {
+        if replicas_per_shard > 0 {
+            rules.push(alert(
+                "RedisClusterShardWithoutReplica",
+                format!(
+                    "redis_connected_slaves{{{sel}}} < 1 and on (pod) redis_instance_info{{{sel},role=\"master\"}}"
+                ),
+                "5m",
+                "critical",
+                "A Redis Cluster primary has no connected replica: losing it loses its slots",
+            ));
+        }
+        rules.push(alert(
+            "RedisClusterNodeKnowsTooFewPeers",
+            format!(
+                "redis_cluster_known_nodes{{{sel}}} < {}",
+                shards * (1 + replicas_per_shard)
+            ),
+            "10m",
+            "warning",
+            "A Redis Cluster node knows fewer nodes than the deployment runs (a node lost its nodes.conf, or was never met)",
+        ));
+    }
     if matches!(redis.topology, Topology::Cluster { .. }) {
         rules.push(alert(
             "RedisClusterStateNotOk",

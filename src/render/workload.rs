@@ -236,43 +236,90 @@ fn pod_spec(redis: &Redis, component: Component, select: &BTreeMap<String, Strin
                 .collect()
         }),
         priority_class_name: s.priority_class_name.clone(),
-        affinity: Some(Affinity {
-            // Never two pods of one shard (or of the servers, or sentinels) on one node if avoidable.
-            pod_anti_affinity: Some(PodAntiAffinity {
-                preferred_during_scheduling_ignored_during_execution: Some(vec![
-                    WeightedPodAffinityTerm {
-                        weight: 100,
-                        pod_affinity_term: PodAffinityTerm {
-                            topology_key: "kubernetes.io/hostname".into(),
-                            label_selector: Some(LabelSelector {
-                                match_labels: Some(select.clone()),
-                                ..LabelSelector::default()
-                            }),
-                            ..PodAffinityTerm::default()
-                        },
-                    },
-                ]),
-                ..PodAntiAffinity::default()
-            }),
-            ..Affinity::default()
-        }),
-        topology_spread_constraints: s.zone_spread.then(|| {
-            vec![TopologySpreadConstraint {
-                max_skew: 1,
-                topology_key: "topology.kubernetes.io/zone".into(),
-                when_unsatisfiable: "ScheduleAnyway".into(),
-                label_selector: Some(LabelSelector {
-                    match_labels: Some(select.clone()),
-                    ..LabelSelector::default()
-                }),
-                ..TopologySpreadConstraint::default()
-            }]
-        }),
+        affinity: Some(affinity(redis, component, select)),
+        topology_spread_constraints: topology_spread(redis, component, select),
         init_containers: (!init_containers.is_empty()).then_some(init_containers),
         containers,
         volumes: Some(volumes(redis, sentinel)),
         ..PodSpec::default()
     }
+}
+
+fn term(topology_key: &str, labels: &BTreeMap<String, String>) -> PodAffinityTerm {
+    PodAffinityTerm {
+        topology_key: topology_key.into(),
+        label_selector: Some(LabelSelector {
+            match_labels: Some(labels.clone()),
+            ..LabelSelector::default()
+        }),
+        ..PodAffinityTerm::default()
+    }
+}
+
+/// Pods that hold the same data on distinct nodes: a shard's pods never
+/// share a node (unless `shardAntiAffinity: preferred`), so losing a node
+/// costs a shard one copy at most; other pods avoid it where possible.
+fn affinity(redis: &Redis, component: Component, select: &BTreeMap<String, String>) -> Affinity {
+    let required = matches!(component, Component::Shard(_))
+        && redis.scheduling.shard_anti_affinity == crate::spec::model::AntiAffinity::Required;
+    let mut preferred = Vec::new();
+    if !required {
+        preferred.push(WeightedPodAffinityTerm {
+            weight: 100,
+            pod_affinity_term: term("kubernetes.io/hostname", select),
+        });
+    }
+    if matches!(component, Component::Shard(_)) {
+        // All primaries on one node would leave no majority to fail over.
+        preferred.push(WeightedPodAffinityTerm {
+            weight: 50,
+            pod_affinity_term: term(
+                "kubernetes.io/hostname",
+                &selector(redis, Component::Deployment),
+            ),
+        });
+    }
+    Affinity {
+        pod_anti_affinity: Some(PodAntiAffinity {
+            required_during_scheduling_ignored_during_execution: required
+                .then(|| vec![term("kubernetes.io/hostname", select)]),
+            preferred_during_scheduling_ignored_during_execution: (!preferred.is_empty())
+                .then_some(preferred),
+        }),
+        ..Affinity::default()
+    }
+}
+
+/// Spread (`zoneSpread`): the pods of the StatefulSet over zones and, in
+/// cluster mode, every pod of the deployment over nodes, so no node holds
+/// most primaries.
+fn topology_spread(
+    redis: &Redis,
+    component: Component,
+    select: &BTreeMap<String, String>,
+) -> Option<Vec<TopologySpreadConstraint>> {
+    if !redis.scheduling.zone_spread {
+        return None;
+    }
+    let spread = |key: &str, labels: &BTreeMap<String, String>| TopologySpreadConstraint {
+        max_skew: 1,
+        topology_key: key.into(),
+        when_unsatisfiable: "ScheduleAnyway".into(),
+        label_selector: Some(LabelSelector {
+            match_labels: Some(labels.clone()),
+            ..LabelSelector::default()
+        }),
+        ..TopologySpreadConstraint::default()
+    };
+    let mut out = vec![spread("topology.kubernetes.io/zone", select)];
+    if matches!(component, Component::Shard(_)) {
+        // (A second constraint may not repeat the zone key.)
+        out.push(spread(
+            "kubernetes.io/hostname",
+            &selector(redis, Component::Deployment),
+        ));
+    }
+    Some(out)
 }
 
 pub(super) fn pod_security() -> PodSecurityContext {

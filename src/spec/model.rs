@@ -299,6 +299,18 @@ spec_enum! {
 }
 
 spec_enum! {
+    /// Whether two pods of one cluster shard may share a node.
+    #[derive(Default)]
+    pub enum AntiAffinity {
+        /// Never (the scheduler leaves a pod Pending rather than break it).
+        #[default]
+        Required = "required",
+        /// Avoided where possible, for clusters with fewer nodes than pods per shard.
+        Preferred = "preferred",
+    }
+}
+
+spec_enum! {
     /// How data survives a restart.
     pub enum Persistence {
         Rdb = "rdb",
@@ -534,6 +546,9 @@ spec_object! {
         priority_class_name: String,
         /// Spread pods over zones and nodes (default true).
         zone_spread: bool,
+        /// Cluster mode: pods of one shard on distinct nodes, `required`
+        /// (default) or `preferred` (for clusters with few nodes).
+        shard_anti_affinity: AntiAffinity,
     }
 }
 

@@ -187,6 +187,8 @@ pub struct Scheduling {
     pub tolerations: Vec<Toleration>,
     pub priority_class_name: Option<String>,
     pub zone_spread: bool,
+    /// Cluster mode: never two pods of one shard on one node.
+    pub shard_anti_affinity: model::AntiAffinity,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1103,6 +1105,7 @@ impl Cx<'_> {
         let Some(s) = &spec.scheduling else {
             return Scheduling {
                 zone_spread: true,
+                shard_anti_affinity: model::AntiAffinity::Required,
                 ..Scheduling::default()
             };
         };
@@ -1159,6 +1162,8 @@ impl Cx<'_> {
             tolerations,
             priority_class_name: val(&s.priority_class_name).filter(|p| !p.is_empty()),
             zone_spread: val(&s.zone_spread).unwrap_or(true),
+            shard_anti_affinity: val(&s.shard_anti_affinity)
+                .unwrap_or(model::AntiAffinity::Required),
         }
     }
 

@@ -348,3 +348,70 @@ fn color_is_chosen_by_the_flag_and_quiet_silences_the_summary() {
             .contains("5 deployment(s): 0 written, 77 unchanged, 0 removed")
     );
 }
+
+/// Cluster placement: a shard's pods never share a node by default; with
+/// `shardAntiAffinity: preferred` they avoid it; every pod of the
+/// deployment spreads over nodes either way.
+#[test]
+fn shard_pods_never_share_a_node_unless_the_spec_prefers() {
+    use crate::lifecycle::{cluster_spec, render};
+    let affinity = |text: &str| {
+        let ws = render(&[("sim/events.yaml", text)]);
+        let sts: k8s_openapi::api::apps::v1::StatefulSet = serde_yaml::from_str(
+            &fs::read_to_string(
+                ws.path()
+                    .join("output/sim/events/statefulset-events-shard-1.yaml"),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let pod = sts.spec.unwrap().template.spec.unwrap();
+        let anti = pod.affinity.unwrap().pod_anti_affinity.unwrap();
+        let spread_keys: Vec<String> = pod
+            .topology_spread_constraints
+            .unwrap()
+            .into_iter()
+            .map(|c| c.topology_key)
+            .collect();
+        (anti, spread_keys)
+    };
+    let shard_selector = |term: &k8s_openapi::api::core::v1::PodAffinityTerm| {
+        term.label_selector
+            .as_ref()
+            .unwrap()
+            .match_labels
+            .as_ref()
+            .unwrap()
+            .get("redis-gitops.io/shard")
+            .cloned()
+    };
+    let (anti, keys) = affinity(&cluster_spec("events", "redis", 3));
+    let required = anti
+        .required_during_scheduling_ignored_during_execution
+        .unwrap();
+    assert_eq!(required.len(), 1);
+    assert_eq!(required[0].topology_key, "kubernetes.io/hostname");
+    assert_eq!(shard_selector(&required[0]).as_deref(), Some("1"));
+    assert_eq!(
+        keys,
+        ["topology.kubernetes.io/zone", "kubernetes.io/hostname"]
+    );
+
+    let preferred_spec = cluster_spec("events", "redis", 3).replace(
+        "  mode: cluster\n",
+        "  mode: cluster\n  scheduling: {shardAntiAffinity: preferred}\n",
+    );
+    let (anti, _) = affinity(&preferred_spec);
+    assert!(
+        anti.required_during_scheduling_ignored_during_execution
+            .is_none()
+    );
+    let preferred = anti
+        .preferred_during_scheduling_ignored_during_execution
+        .unwrap();
+    assert_eq!(
+        shard_selector(&preferred[0].pod_affinity_term).as_deref(),
+        Some("1")
+    );
+    assert_eq!(preferred[0].weight, 100);
+}

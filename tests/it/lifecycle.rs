@@ -347,7 +347,6 @@ sim_test! {
     fn sentinel_replica_recreated_rejoins_redis() { sentinel_replica_recreated_rejoins("redis") }
 }
 
-
 /// The checker's own control: a plain `SENTINEL FAILOVER` under writes
 /// loses acknowledged writes (the old primary takes writes until Sentinel
 /// demotes it, a replica still following it acknowledges them, then both

@@ -328,25 +328,19 @@ impl Sim {
 
     /// Stops a StatefulSet's controller: it creates and deletes nothing.
     pub fn pause(&self, set: &str) {
-        self.inner
-            .state
-            .lock()
-            .unwrap()
-            .sets
-            .get_mut(set)
-            .unwrap()
-            .paused = true;
+        self.set_paused(set, true);
     }
 
     pub fn resume(&self, set: &str) {
-        self.inner
-            .state
-            .lock()
-            .unwrap()
-            .sets
+        self.set_paused(set, false);
+    }
+
+    fn set_paused(&self, set: &str, paused: bool) {
+        let mut st = self.inner.state.lock().unwrap();
+        st.sets
             .get_mut(set)
-            .unwrap()
-            .paused = false;
+            .unwrap_or_else(|| panic!("no StatefulSet {set}"))
+            .paused = paused;
     }
 
     /// Every StatefulSet paused and every pod deleted, in parallel:

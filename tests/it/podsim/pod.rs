@@ -224,17 +224,7 @@ impl Pod {
                     .config_maps
                     .get(&cm.name)
                     .unwrap_or_else(|| panic!("{name}: ConfigMap {} does not exist", cm.name));
-                let bytes: BTreeMap<String, Vec<u8>> = data
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone().into_bytes()))
-                    .collect();
-                project(
-                    &path,
-                    &bytes,
-                    cm.items.as_deref(),
-                    cm.default_mode.unwrap_or(0o644),
-                    fs_group,
-                );
+                project_config_map(&path, data, cm, fs_group);
             } else if let Some(s) = &v.secret {
                 let secret_name = s.secret_name.clone().unwrap_or_default();
                 let data = world.secrets.get(&secret_name).unwrap_or_else(|| {
@@ -703,23 +693,13 @@ impl Pod {
                 continue;
             };
             let path = self.dir.join("volumes").join(&v.name);
-            let bytes: BTreeMap<String, Vec<u8>> = data
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone().into_bytes()))
-                .collect();
             let fs_group = self
                 .spec
                 .security_context
                 .as_ref()
                 .and_then(|s| s.fs_group)
                 .map(|g| g as u32);
-            project(
-                &path,
-                &bytes,
-                cm.items.as_deref(),
-                cm.default_mode.unwrap_or(0o644),
-                fs_group,
-            );
+            project_config_map(&path, data, cm, fs_group);
         }
     }
 
@@ -787,6 +767,26 @@ fn append(path: &Path, text: &str) {
     if let Ok(mut f) = fs::OpenOptions::new().create(true).append(true).open(path) {
         let _ = f.write_all(text.as_bytes());
     }
+}
+
+/// Writes a ConfigMap volume (see [`project`]).
+fn project_config_map(
+    dir: &Path,
+    data: &BTreeMap<String, String>,
+    source: &k8s_openapi::api::core::v1::ConfigMapVolumeSource,
+    group: Option<u32>,
+) {
+    let bytes: BTreeMap<String, Vec<u8>> = data
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone().into_bytes()))
+        .collect();
+    project(
+        dir,
+        &bytes,
+        source.items.as_deref(),
+        source.default_mode.unwrap_or(0o644),
+        group,
+    );
 }
 
 /// Writes a ConfigMap or Secret volume: every key, or the listed items,

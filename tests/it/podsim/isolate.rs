@@ -52,7 +52,15 @@ pub fn isolated(path: &str, body: impl FnOnce()) {
             "--",
         ])
         .arg(exe)
-        .args(["--exact", name, "--nocapture", "--test-threads", "1"])
+        // --include-ignored: the by-hand runner is #[ignore]; --exact picks one.
+        .args([
+            "--exact",
+            name,
+            "--include-ignored",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ])
         .env(INSIDE, "1")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -61,9 +69,15 @@ pub fn isolated(path: &str, body: impl FnOnce()) {
         .expect("unshare runs");
     if std::env::var_os("PODSIM_DIR").is_some() {
         // By hand: say how to get inside (the PID namespace's first process).
-        std::thread::sleep(Duration::from_millis(300));
-        let children = std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", child.id()))
-            .unwrap_or_default();
+        let mut children = String::new();
+        for _ in 0..50 {
+            std::thread::sleep(Duration::from_millis(100));
+            children = std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", child.id()))
+                .unwrap_or_default();
+            if !children.trim().is_empty() {
+                break;
+            }
+        }
         eprintln!(
             "podsim: a shell inside the simulator: nsenter --target {} --net --mount --pid -- sh",
             children.trim()

@@ -237,8 +237,18 @@ pub fn query<T: redis::FromRedisValue>(
     pod: &str,
     args: &[&str],
 ) -> redis::RedisResult<T> {
+    query_port(sim, pod, 6379, args)
+}
+
+/// A command on a pod's `port`, with the deployment's password.
+fn query_port<T: redis::FromRedisValue>(
+    sim: &Sim,
+    pod: &str,
+    port: u16,
+    args: &[&str],
+) -> redis::RedisResult<T> {
     let ip = sim.pod(pod).ip.to_string();
-    let mut con = client::connect(&ip, 6379, Some(PASSWORD))?;
+    let mut con = client::connect(&ip, port, Some(PASSWORD))?;
     let mut cmd = redis::cmd(args[0]);
     for a in &args[1..] {
         cmd.arg(*a);
@@ -389,13 +399,7 @@ fn plain_sentinel_failover_loses_acknowledged_writes(engine: &str) {
 
 /// A command on sentinel 0.
 pub fn query_sentinel<T: redis::FromRedisValue>(sim: &Sim, args: &[&str]) -> redis::RedisResult<T> {
-    let ip = sim.pod("sessions-sentinel-0").ip.to_string();
-    let mut con = client::connect(&ip, 26379, Some(PASSWORD))?;
-    let mut cmd = redis::cmd(args[0]);
-    for a in &args[1..] {
-        cmd.arg(*a);
-    }
-    cmd.query(&mut con)
+    query_port(sim, "sessions-sentinel-0", 26379, args)
 }
 
 sim_test! {

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::batch::v1::{Job, JobSpec};
+use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, Job, JobSpec, JobTemplateSpec};
 use k8s_openapi::api::core::v1::{
     ConfigMapVolumeSource, Container, EmptyDirVolumeSource, EnvVar, PodSpec, PodTemplateSpec,
     Volume,
@@ -54,6 +54,75 @@ pub fn render(redis: &Redis, topology_hash: &str) -> Job {
     ] {
         annotations.insert(k.into(), v.into());
     }
+    Job {
+        metadata,
+        spec: Some(JobSpec {
+            backoff_limit: Some(3),
+            // Waiting for nodes (10 min at most) plus moving a large keyspace.
+            active_deadline_seconds: Some(6 * 3600),
+            ttl_seconds_after_finished: Some(7 * 24 * 3600),
+            template: pod(redis, Vec::new()),
+            ..JobSpec::default()
+        }),
+        ..Job::default()
+    }
+}
+
+pub fn repair_name(redis: &Redis) -> String {
+    format!("{}-repair", redis.name)
+}
+
+/// The repair CronJob: the same script and pod as the reconcile Job, in
+/// repair mode. It meets nodes and re-attaches replicas of the committed
+/// topology, forgets nodes outside it, and moves no slot; it skips its run
+/// while the reconcile Job holds the lock (see reconcile.sh).
+pub fn repair(redis: &Redis, schedule: &str) -> CronJob {
+    let env = |name: &str, value: &str| EnvVar {
+        name: name.into(),
+        value: Some(value.into()),
+        ..EnvVar::default()
+    };
+    CronJob {
+        metadata: meta(
+            redis,
+            repair_name(redis),
+            Component::Reconcile,
+            Wave::Reconcile,
+        ),
+        spec: Some(CronJobSpec {
+            schedule: schedule.into(),
+            concurrency_policy: Some("Forbid".into()),
+            // A missed run is not made up later: the next one does the same.
+            starting_deadline_seconds: Some(300),
+            successful_jobs_history_limit: Some(1),
+            failed_jobs_history_limit: Some(3),
+            job_template: JobTemplateSpec {
+                metadata: None,
+                spec: Some(JobSpec {
+                    backoff_limit: Some(0),
+                    active_deadline_seconds: Some(1800),
+                    ttl_seconds_after_finished: Some(24 * 3600),
+                    template: pod(
+                        redis,
+                        vec![
+                            env("RECONCILE_MODE", "repair"),
+                            // A pod that is down is a finding for this run,
+                            // not a reason to hold the lock for 10 minutes.
+                            env("WAIT_SECONDS", "120"),
+                        ],
+                    ),
+                    ..JobSpec::default()
+                }),
+            },
+            ..CronJobSpec::default()
+        }),
+        ..CronJob::default()
+    }
+}
+
+/// The pod of the reconcile Job and of the repair CronJob: the engine image
+/// running `reconcile.sh` from the topology ConfigMap.
+fn pod(redis: &Redis, extra_env: Vec<EnvVar>) -> PodTemplateSpec {
     let mut volumes = vec![
         Volume {
             name: "topology".into(),
@@ -84,47 +153,38 @@ pub fn render(redis: &Redis, topology_hash: &str) -> Job {
     if redis.tls.is_some() {
         mounts.push(mount("tls", "/tls", true));
     }
-    Job {
-        metadata,
-        spec: Some(JobSpec {
-            backoff_limit: Some(3),
-            // Waiting for nodes (10 min at most) plus moving a large keyspace.
-            active_deadline_seconds: Some(6 * 3600),
-            ttl_seconds_after_finished: Some(7 * 24 * 3600),
-            template: PodTemplateSpec {
-                metadata: Some(ObjectMeta {
-                    labels: Some(super::labels(redis, Component::Reconcile)),
-                    ..ObjectMeta::default()
-                }),
-                spec: Some(PodSpec {
-                    restart_policy: Some("Never".into()),
-                    service_account_name: Some(redis.name.clone()),
-                    automount_service_account_token: Some(false),
-                    enable_service_links: Some(false),
-                    security_context: Some(pod_security()),
-                    priority_class_name: redis.scheduling.priority_class_name.clone(),
-                    containers: vec![Container {
-                        name: "reconcile".into(),
-                        image: Some(redis.image.clone()),
-                        image_pull_policy: pull_policy(&redis.image),
-                        command: Some(vec!["sh".into(), "/topology/reconcile.sh".into()]),
-                        env: Some(vec![EnvVar {
-                            name: "TOPOLOGY_DIR".into(),
-                            value: Some("/topology".into()),
-                            ..EnvVar::default()
-                        }]),
-                        resources: Some(fixed_resources("100m", "128Mi", "500m")),
-                        security_context: Some(container_security()),
-                        volume_mounts: Some(mounts),
-                        ..Container::default()
-                    }],
-                    volumes: Some(volumes),
-                    ..PodSpec::default()
-                }),
-            },
-            ..JobSpec::default()
+    let mut env = vec![EnvVar {
+        name: "TOPOLOGY_DIR".into(),
+        value: Some("/topology".into()),
+        ..EnvVar::default()
+    }];
+    env.extend(extra_env);
+    PodTemplateSpec {
+        metadata: Some(ObjectMeta {
+            labels: Some(super::labels(redis, Component::Reconcile)),
+            ..ObjectMeta::default()
         }),
-        ..Job::default()
+        spec: Some(PodSpec {
+            restart_policy: Some("Never".into()),
+            service_account_name: Some(redis.name.clone()),
+            automount_service_account_token: Some(false),
+            enable_service_links: Some(false),
+            security_context: Some(pod_security()),
+            priority_class_name: redis.scheduling.priority_class_name.clone(),
+            containers: vec![Container {
+                name: "reconcile".into(),
+                image: Some(redis.image.clone()),
+                image_pull_policy: pull_policy(&redis.image),
+                command: Some(vec!["sh".into(), "/topology/reconcile.sh".into()]),
+                env: Some(env),
+                resources: Some(fixed_resources("100m", "128Mi", "500m")),
+                security_context: Some(container_security()),
+                volume_mounts: Some(mounts),
+                ..Container::default()
+            }],
+            volumes: Some(volumes),
+            ..PodSpec::default()
+        }),
     }
 }
 

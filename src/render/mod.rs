@@ -399,6 +399,9 @@ pub fn render_objects(
     if let Some(hash) = job_hash {
         objects.push(Object::typed(&job::network_policy(redis)));
         objects.push(Object::typed(&job::render(redis, &hash)));
+        if let Some(schedule) = &redis.repair_schedule {
+            objects.push(Object::typed(&job::repair(redis, schedule)));
+        }
     }
     Ok(objects)
 }

@@ -339,6 +339,8 @@ spec_object! {
         replicas_per_shard: u32,
         /// Cluster mode: the last N shards keep running but own no slots.
         drain_shards: u32,
+        /// Cluster mode: the repair CronJob (on by default).
+        repair: Repair,
         /// Sentinel mode: the Sentinel deployment.
         sentinel: Sentinel,
         /// Kubernetes resources of the Redis container; a memory limit is required.
@@ -367,6 +369,18 @@ spec_object! {
         config: SMap<ScalarString>,
         /// Argo CD / Flux settings.
         gitops: Gitops,
+    }
+}
+
+spec_object! {
+    /// Cluster mode: a CronJob that runs the reconcile script in repair mode
+    /// on a schedule: it re-attaches replaced replicas and meets nodes that
+    /// lost their nodes.conf, and never moves a slot.
+    pub struct Repair {
+        /// Render the repair CronJob (default true in cluster mode).
+        enabled: bool,
+        /// Its cron schedule (default "*/10 * * * *").
+        schedule: String,
     }
 }
 

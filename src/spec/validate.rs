@@ -67,6 +67,8 @@ pub struct Redis {
     pub scheduling: Scheduling,
     pub config: BTreeMap<String, String>,
     pub gitops: Gitops,
+    /// Cluster mode: the repair CronJob's schedule, when it is on.
+    pub repair_schedule: Option<String>,
 }
 
 impl Redis {
@@ -410,6 +412,11 @@ impl Cx<'_> {
         let scheduling = self.scheduling(&spec);
         let config = version.map(|v| self.config(spec.config.as_ref(), engine, v));
         let gitops = self.gitops(&spec);
+        let repair_schedule = if mode == Mode::Cluster {
+            self.repair(&spec)
+        } else {
+            None
+        };
 
         let source = sources.path(self.spec.file).to_path_buf();
         Some(Redis {
@@ -435,7 +442,26 @@ impl Cx<'_> {
             scheduling,
             config: config?,
             gitops,
+            repair_schedule,
         })
+    }
+
+    /// The repair CronJob's schedule, or None when `repair.enabled: false`.
+    fn repair(&mut self, spec: &model::Spec) -> Option<String> {
+        let r = spec.repair.as_ref().map(|r| &r.value);
+        if !r.and_then(|r| val(&r.enabled)).unwrap_or(true) {
+            return None;
+        }
+        let Some(s) = r.and_then(|r| r.schedule.as_ref()) else {
+            return Some(DEFAULT_REPAIR_SCHEDULE.into());
+        };
+        if !is_cron_schedule(&s.value) {
+            self.err(s.span, format!("'{}' is not a cron schedule", s.value))
+                .help = Some(format!(
+                "five fields: minute hour day-of-month month day-of-week, e.g. \"{DEFAULT_REPAIR_SCHEDULE}\", or @hourly / @daily"
+            ));
+        }
+        Some(s.value.clone())
     }
 
     fn name(&mut self, name: &S<String>, topology: &Option<Topology>) -> bool {
@@ -516,6 +542,7 @@ impl Cx<'_> {
                     "cluster",
                 );
                 self.not_for_mode(&spec.drain_shards, "drainShards", mode, "cluster");
+                self.not_for_mode(&spec.repair, "repair", mode, "cluster");
                 self.not_for_mode(&spec.sentinel, "sentinel", mode, "sentinel");
                 Some(Topology::Standalone)
             }
@@ -528,6 +555,7 @@ impl Cx<'_> {
                     "cluster",
                 );
                 self.not_for_mode(&spec.drain_shards, "drainShards", mode, "cluster");
+                self.not_for_mode(&spec.repair, "repair", mode, "cluster");
                 let replicas = val(&spec.replicas).unwrap_or(3);
                 if let Some(r) = spec.replicas.as_ref().filter(|r| r.value < 2) {
                     self.err(
@@ -1316,5 +1344,59 @@ fn is_cidr(s: &str) -> bool {
         Ok(std::net::IpAddr::V4(_)) => bits.parse::<u8>().is_ok_and(|b| b <= 32),
         Ok(std::net::IpAddr::V6(_)) => bits.parse::<u8>().is_ok_and(|b| b <= 128),
         Err(_) => false,
+    }
+}
+
+/// Every ten minutes: a replaced replica waits at most that long for its
+/// shard, and a converged cluster costs one short pod run.
+pub const DEFAULT_REPAIR_SCHEDULE: &str = "*/10 * * * *";
+
+/// A schedule the CronJob controller accepts: five fields of digits, names,
+/// `*`, `?`, `,`, `-` and `/`, or one of its macros.
+fn is_cron_schedule(s: &str) -> bool {
+    const MACROS: [&str; 7] = [
+        "@yearly",
+        "@annually",
+        "@monthly",
+        "@weekly",
+        "@daily",
+        "@midnight",
+        "@hourly",
+    ];
+    if MACROS.contains(&s.trim()) {
+        return true;
+    }
+    let fields: Vec<&str> = s.split_whitespace().collect();
+    fields.len() == 5
+        && fields.iter().all(|f| {
+            f.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "*?,-/".contains(c))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_cron_schedule;
+
+    #[test]
+    fn cron_schedules() {
+        for ok in [
+            "*/10 * * * *",
+            "0 3 * * MON-FRI",
+            "5,35 */2 1-15 * ?",
+            "@hourly",
+        ] {
+            assert!(is_cron_schedule(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "every 10 minutes",
+            "* * * *",
+            "*/10 * * * * *",
+            "@often",
+            "0 3 * * $",
+        ] {
+            assert!(!is_cron_schedule(bad), "{bad}");
+        }
     }
 }

@@ -345,7 +345,7 @@ fn color_is_chosen_by_the_flag_and_quiet_silences_the_summary() {
     assert!(
         String::from_utf8(out)
             .unwrap()
-            .contains("5 deployment(s): 0 written, 77 unchanged, 0 removed")
+            .contains("5 deployment(s): 0 written, 79 unchanged, 0 removed")
     );
 }
 

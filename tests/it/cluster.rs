@@ -466,7 +466,12 @@ fn scenario(engine: &str, version: &str, migration_line: &str, per_slot: bool) {
                 .any(|l| l.contains("myself") && l.contains('['))
         })
         .count();
-    let log = c.reconcile();
+    // The killed run's lock outlives it by its TTL (30 s): the next run
+    // waits for it, then goes on.
+    let out = c.script(60).output().unwrap();
+    let log = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "reconcile failed:\n{log}");
+    assert!(log.contains("waiting for the lock"), "{log}");
     assert!(log.contains(migration_line), "{log}");
     if per_slot {
         // Killed mid-slot: slots were left IMPORTING/MIGRATING, and finished.
@@ -503,6 +508,90 @@ fn scenario(engine: &str, version: &str, migration_line: &str, per_slot: bool) {
 #[test]
 fn redis_7_0_bootstrap_grow_drain_shrink_with_per_slot_migrate() {
     scenario("redis", "7.0.15", "move slots", true);
+}
+
+/// Repair mode (the CronJob's): it skips its run while the reconcile Job
+/// holds the lock, the Job waits for the lock (bounded), and on a grown
+/// topology repair meets the new nodes but moves no slot and says so.
+#[test]
+fn repair_mode_moves_no_slot_and_respects_the_lock() {
+    let mut c = Cluster::new("redis", "7.0.15", None, false);
+    c.start_missing(&[]);
+    // Before the cluster serves a slot there is nothing to repair.
+    let out = c
+        .script(5)
+        .env("RECONCILE_MODE", "repair")
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("serves no slot yet"), "{log}");
+    for n in c.nodes.values() {
+        assert_eq!(c.cli(n.port, &["CLUSTER", "NODES"]).lines().count(), 1);
+    }
+    c.reconcile();
+    c.write_keys();
+    let lock = "redis-gitops:reconcile-lock:c";
+    // Its owner, by the slot (the loopback servers announce no hostname,
+    // so `redis-cli -c` cannot follow a redirect here).
+    let port = c.live_owners()[key_slot(lock)];
+    assert_eq!(
+        c.cli(port, &["SET", lock, "reconcile-elsewhere", "EX", "60"]),
+        "OK"
+    );
+
+    let out = c
+        .script(5)
+        .env("RECONCILE_MODE", "repair")
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert!(
+        log.contains("reconcile-elsewhere holds the lock; this repair run skips"),
+        "{log}"
+    );
+    let started = Instant::now();
+    let out = c.script(3).output().unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{log}");
+    assert!(started.elapsed() < Duration::from_secs(20), "bounded wait");
+    assert!(log.contains("waiting for the lock"), "{log}");
+    assert!(
+        log.contains("no lock redis-gitops:reconcile-lock:c after 3s (held by reconcile-elsewhere"),
+        "{log}"
+    );
+    assert_eq!(c.cli(port, &["DEL", lock]), "1");
+
+    // Grow to 4 shards: repair meets the new nodes and makes replicas follow,
+    // moves nothing, and fails so the CronJob's run shows the drift.
+    let before = c.live_owners();
+    c.edit("shards: 3", "shards: 4");
+    c.start_missing(&[]);
+    let out = c
+        .script(30)
+        .env("RECONCILE_MODE", "repair")
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{log}");
+    assert!(log.contains("repair moves no slot"), "{log}");
+    assert!(log.contains("the reconcile Job moves them"), "{log}");
+    assert!(log.contains("meet c-shard-3-0"), "{log}");
+    assert_eq!(c.live_owners(), before, "repair moved a slot");
+    // Its lock is gone with it: the Job runs at once and finishes the grow.
+    let log = c.reconcile();
+    assert!(!log.contains("waiting for the lock"), "{log}");
+    c.assert_matches_map(4);
+    c.assert_keys();
+    let out = c
+        .script(30)
+        .env("RECONCILE_MODE", "repair")
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("nothing to change"), "{log}");
 }
 
 /// With a password (requirepass/masterauth from the Secret): the script

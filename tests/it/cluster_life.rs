@@ -220,3 +220,146 @@ sim_test! {
 sim_test! {
     fn cold_start_keeps_slots_and_keys_valkey() { cold_start_keeps_slots_and_keys("valkey") }
 }
+
+/// The slots each shard's primary serves, as `first-last` ranges, by the
+/// account of that shard's own pods.
+fn served_by_shard(sim: &Sim) -> Vec<String> {
+    (0..SHARDS)
+        .map(|i| {
+            let mut ranges = Vec::new();
+            for o in 0..2 {
+                let pod = format!("{NAME}-shard-{i}-{o}");
+                let nodes: String = query(sim, &pod, &["CLUSTER", "NODES"]).unwrap_or_default();
+                if let Some(me) = nodes.lines().find(|l| l.contains("myself,master")) {
+                    ranges.extend(me.split_whitespace().skip(8).map(str::to_owned));
+                }
+            }
+            ranges.join(" ")
+        })
+        .collect()
+}
+
+fn lost_replica_volume_is_repaired_by_the_cronjob(engine: &str) {
+    let rig = Rig::up(engine);
+    let committed: Vec<String> = RANGES.iter().map(|(a, b)| format!("{a}-{b}")).collect();
+    assert_eq!(served_by_shard(&rig.sim), committed);
+    let writers = rig.writers("repair");
+    std::thread::sleep(Duration::from_secs(2));
+    let replica = format!("{NAME}-shard-1-1");
+    rig.sim.lose_pod_and_volume(&replica);
+    rig.sim.wait_ready(&replica, LIMIT);
+    // Back empty and alone: a new node that knows only itself.
+    let nodes: String = query(&rig.sim, &replica, &["CLUSTER", "NODES"]).unwrap();
+    assert_eq!(nodes.lines().count(), 1, "{nodes}");
+    // The schedule fires; no git change, no sync.
+    let run = rig
+        .sim
+        .run_job(&format!("{NAME}-repair"), Duration::from_secs(300));
+    assert!(run.succeeded, "{}", run.logs);
+    assert!(
+        run.logs
+            .contains(&format!("{replica} replicates {NAME}-shard-1-0")),
+        "{}",
+        run.logs
+    );
+    assert!(run.logs.contains("forgets"), "{}", run.logs);
+    wait_linked(&rig.sim, &replica, LIMIT);
+    eventually(LIMIT, "cluster healthy after the repair", || {
+        cluster_healthy(&rig.sim, NAME, SHARDS)
+    });
+    assert_eq!(served_by_shard(&rig.sim), committed, "repair moved a slot");
+    let again = rig
+        .sim
+        .run_job(&format!("{NAME}-repair"), Duration::from_secs(300));
+    assert!(again.succeeded, "{}", again.logs);
+    assert!(again.logs.contains("nothing to change"), "{}", again.logs);
+    std::thread::sleep(Duration::from_secs(1));
+    let reports = stop_all(writers);
+    rig.assert_kept(&format!("replica volume lost ({engine})"), &reports);
+    // The re-attached replica holds its shard's data.
+    let keys: i64 = query(&rig.sim, &replica, &["DBSIZE"]).unwrap();
+    let primary_keys: i64 = query(&rig.sim, &format!("{NAME}-shard-1-0"), &["DBSIZE"]).unwrap();
+    assert_eq!(keys, primary_keys);
+    assert!(keys > 0);
+}
+
+sim_test! {
+    fn lost_replica_volume_is_repaired_by_the_cronjob_redis() {
+        lost_replica_volume_is_repaired_by_the_cronjob("redis")
+    }
+}
+sim_test! {
+    fn lost_replica_volume_is_repaired_by_the_cronjob_valkey() {
+        lost_replica_volume_is_repaired_by_the_cronjob("valkey")
+    }
+}
+
+/// The path a user takes, through the rendered files only: bootstrap from
+/// empty by the reconcile Job (a sync), grow 3 -> 5 shards (a sync: new
+/// StatefulSets, then the Job moves slots to them), drain the two new shards
+/// (a sync: the Job moves their slots back), remove them (a sync: their
+/// StatefulSets pruned, the Job forgets their nodes). Writers run through
+/// it all, their keys in slots that stay and in slots that move.
+fn grow_drain_and_remove_through_syncs(engine: &str) {
+    let rig = Rig::up(engine);
+    let mut writers = rig.writers("stay");
+    // The last slots of each range are the ones a grow gives away.
+    writers.extend(RANGES.iter().enumerate().map(|(i, (_, b))| {
+        let tag = tag_in(b - 60, *b);
+        Writer::start(
+            rig.target.clone(),
+            Some(PASSWORD.into()),
+            &format!("{{{tag}}}move-shard{i}"),
+        )
+    }));
+    std::thread::sleep(Duration::from_secs(2));
+    let dir = deployment(rig.ws.path(), NAME);
+    let step = |body: &str, shards: u32, what: &str| {
+        let text = spec(
+            NAME,
+            engine,
+            &format!(
+                "  mode: cluster\n  {body}\n  replicasPerShard: 1\n  storage: {{size: 1Gi}}\n  \
+                 persistence: rdb\n  config: {{cluster-node-timeout: \"3000\"}}\n"
+            ),
+        );
+        std::fs::write(rig.ws.path().join("specs/sim/events.yaml"), text).unwrap();
+        crate::common::cli(rig.ws.path())
+            .arg("build")
+            .assert()
+            .success();
+        let t0 = Instant::now();
+        let jobs = rig.sim.sync(&dir, Duration::from_secs(400));
+        assert!(jobs[0].succeeded, "{what}: {}", jobs[0].logs);
+        println!(
+            "{what} ({engine}): synced in {:.1} s",
+            t0.elapsed().as_secs_f64()
+        );
+        eventually(LIMIT, what, || cluster_healthy(&rig.sim, NAME, shards));
+        jobs.into_iter().next().unwrap().logs
+    };
+    let grow = step("shards: 5", 5, "grow 3 -> 5");
+    assert!(grow.contains("move slots"), "{grow}");
+    let drain = step("shards: 5\n  drainShards: 2", 5, "drain 2");
+    assert!(drain.contains("move slots"), "{drain}");
+    let remove = step("shards: 3", SHARDS, "remove 2");
+    assert!(remove.contains("forgets"), "{remove}");
+    for i in 3..5 {
+        assert!(
+            rig.sim.try_pod(&format!("{NAME}-shard-{i}-0")).is_none(),
+            "shard {i} pruned"
+        );
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    let reports = stop_all(writers);
+    rig.assert_kept(&format!("grow, drain, remove ({engine})"), &reports);
+    let again = rig.sim.run_job(&jobs_name(&dir), LIMIT);
+    assert!(again.logs.contains("nothing to change"), "{}", again.logs);
+}
+
+sim_test! {
+    fn grow_drain_and_remove_through_syncs_redis() { grow_drain_and_remove_through_syncs("redis") }
+}
+sim_test! {
+    fn grow_drain_and_remove_through_syncs_valkey() { grow_drain_and_remove_through_syncs("valkey") }
+}

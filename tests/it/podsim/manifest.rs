@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use k8s_openapi::api::apps::v1::StatefulSet;
-use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{ConfigMap, Service};
 
 #[derive(Default, Clone)]
@@ -14,6 +14,10 @@ pub struct Manifests {
     pub config_maps: BTreeMap<String, BTreeMap<String, String>>,
     pub stateful_sets: BTreeMap<String, StatefulSet>,
     pub jobs: BTreeMap<String, Job>,
+    /// Each CronJob as the Job `kubectl create job --from=cronjob/NAME`
+    /// makes of it, under the CronJob's name: run by [`super::Sim::run_job`]
+    /// when a test says the schedule fires, never by a sync.
+    pub cron_jobs: BTreeMap<String, Job>,
     pub services: BTreeMap<String, Service>,
 }
 
@@ -43,6 +47,21 @@ pub fn read(dir: &Path) -> Manifests {
             "Job" => {
                 let j: Job = serde_yaml::from_value(value.clone()).expect("Job");
                 m.jobs.insert(j.metadata.name.clone().expect("name"), j);
+            }
+            "CronJob" => {
+                let c: CronJob = serde_yaml::from_value(value.clone()).expect("CronJob");
+                let name = c.metadata.name.clone().expect("name");
+                let template = c.spec.expect("spec").job_template;
+                let job = Job {
+                    metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                        name: Some(name.clone()),
+                        namespace: c.metadata.namespace,
+                        ..Default::default()
+                    },
+                    spec: template.spec,
+                    status: None,
+                };
+                m.cron_jobs.insert(name, job);
             }
             "Service" => {
                 let s: Service = serde_yaml::from_value(value.clone()).expect("Service");

@@ -180,13 +180,31 @@ impl Sim {
 
     /// Applies a rendered deployment folder, as `kubectl apply -k` or a
     /// sync would: ConfigMaps first (and refreshed in running pods), then
-    /// StatefulSets, whose controllers take it from there. Jobs are
-    /// recorded, run by [`Sim::run_job`] or [`Sim::sync`].
+    /// StatefulSets, whose controllers take it from there; StatefulSets no
+    /// longer in the folder are pruned. Jobs are recorded, run by
+    /// [`Sim::run_job`] or [`Sim::sync`].
     pub fn apply(&self, dir: &Path) {
         let m = manifest::read(dir);
         let mut new_sets = Vec::new();
+        let doomed: Vec<Arc<Pod>>;
         {
             let mut st = self.inner.state.lock().unwrap();
+            // Prune, as Argo CD (`prune: true`) and Flux (`prune: true`) do:
+            // a StatefulSet gone from the folder is deleted, its pods with
+            // it (gracefully, all at once); its volumes stay (Retain).
+            let pruned: Vec<String> = st
+                .sets
+                .keys()
+                .filter(|s| !m.stateful_sets.contains_key(*s))
+                .cloned()
+                .collect();
+            doomed = pruned
+                .iter()
+                .flat_map(|s| set_pods(&st, s).into_values())
+                .collect();
+            for s in &pruned {
+                st.sets.remove(s);
+            }
             for (name, data) in &m.config_maps {
                 if st.config_maps.get(name) != Some(data) {
                     for pod in st.pods.values() {
@@ -216,7 +234,13 @@ impl Sim {
                 }
             }
             st.jobs.extend(m.jobs);
+            st.jobs.extend(m.cron_jobs);
         }
+        std::thread::scope(|scope| {
+            for pod in &doomed {
+                scope.spawn(move || self.inner.delete(pod, pod.grace()));
+            }
+        });
         self.inner.event(format!("applied {}", dir.display()));
         for name in new_sets {
             let inner = Arc::clone(&self.inner);
@@ -682,7 +706,8 @@ impl Inner {
             std::thread::sleep(Duration::from_millis(100));
             let (spec, revision, pods) = {
                 let st = self.state.lock().unwrap();
-                let s = &st.sets[set];
+                // Pruned: the controller ends with its StatefulSet.
+                let Some(s) = st.sets.get(set) else { return };
                 if s.paused {
                     continue;
                 }

@@ -24,6 +24,11 @@ pub struct LoadedSpec {
     pub file: FileId,
     /// Its folder relative to the specs root (the output goes to the same folder).
     pub dir: PathBuf,
+    /// The file as generated headers name it: the specs folder's own name
+    /// and the path below it, however the folder was spelled on the
+    /// command line (`specs/cache/pinned.yaml` for `./specs`, `specs/` or
+    /// an absolute path alike).
+    pub source: PathBuf,
     /// Where the document starts (for errors about the whole document).
     pub span: Span,
 }
@@ -98,6 +103,7 @@ fn is_yaml(path: &Path) -> bool {
 /// below `root`. Pure apart from the input; the property tests call it.
 pub fn load_files(root: &Path, inputs: Vec<(PathBuf, Vec<u8>)>) -> Loaded {
     let mut loaded = Loaded::default();
+    let label = folder_name(root);
     // (folder relative to root, document) of every defaults file.
     let mut defaults: Vec<(PathBuf, Document)> = Vec::new();
     let mut specs = Vec::new();
@@ -179,6 +185,7 @@ pub fn load_files(root: &Path, inputs: Vec<(PathBuf, Vec<u8>)>) -> Loaded {
                 doc: doc.value,
                 file,
                 dir: dir.clone(),
+                source: label.join(&rel),
                 span: doc.span,
             });
         }
@@ -194,6 +201,28 @@ pub fn load_files(root: &Path, inputs: Vec<(PathBuf, Vec<u8>)>) -> Loaded {
     }
     loaded.specs = specs;
     loaded
+}
+
+/// The last component of `root`'s absolute path, `.` and `..` resolved
+/// lexically (`./specs`, `specs/`, `a/../specs`, `/abs/specs` and `.` inside
+/// it are all `specs`). Symlinks are not followed: the name is the one the
+/// user sees.
+fn folder_name(root: &Path) -> PathBuf {
+    use std::path::Component;
+    let abs = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
+    let mut parts: Vec<&std::ffi::OsStr> = Vec::new();
+    for c in abs.components() {
+        match c {
+            Component::Normal(n) => parts.push(n),
+            Component::ParentDir => {
+                parts.pop();
+            }
+            Component::CurDir | Component::RootDir | Component::Prefix(_) => {}
+        }
+    }
+    parts
+        .last()
+        .map_or_else(|| PathBuf::from("specs"), PathBuf::from)
 }
 
 /// A defaults file may not name a deployment.

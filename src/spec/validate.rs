@@ -228,7 +228,7 @@ pub fn validate_all(specs: &[LoadedSpec], sources: &Sources) -> (Vec<Redis>, Vec
             diags: Vec::new(),
             spec,
         };
-        let redis = cx.spec(sources);
+        let redis = cx.spec();
         if let Some(redis) = &redis {
             let name_span = spec
                 .doc
@@ -334,7 +334,7 @@ impl Cx<'_> {
         }
     }
 
-    fn spec(&mut self, sources: &Sources) -> Option<Redis> {
+    fn spec(&mut self) -> Option<Redis> {
         let doc = &self.spec.doc;
         let at = self.spec.span;
         match &doc.api_version {
@@ -418,7 +418,7 @@ impl Cx<'_> {
             None
         };
 
-        let source = sources.path(self.spec.file).to_path_buf();
+        let source = self.spec.source.clone();
         Some(Redis {
             name: name?,
             namespace: namespace?,

@@ -61,6 +61,36 @@ fn output_does_not_depend_on_spec_order() {
     );
 }
 
+/// `--specs` and `--output` spelled every way people spell them give the
+/// same bytes: the spec's path relative to its folder is all that counts.
+#[test]
+fn output_does_not_depend_on_how_the_paths_are_spelled() {
+    let a = built_demo();
+    let expected = tree(&a.path().join("output"));
+    let ws = workspace(&demo_specs());
+    let abs = ws.path().to_string_lossy().into_owned();
+    for (specs, output) in [
+        ("./specs", "./output"),
+        ("specs/", "output/"),
+        (&*format!("{abs}/specs"), "output"),
+        (&*format!("{abs}/./specs/"), "./output/"),
+        ("specs/../specs", "output"),
+        ("./specs/cache/..", "output"),
+    ] {
+        let _ = fs::remove_dir_all(ws.path().join("output"));
+        cli(ws.path())
+            .args(["build", "--specs", specs, "--output", output])
+            .assert()
+            .success();
+        assert_eq!(
+            tree(&ws.path().join("output")),
+            expected,
+            "build --specs {specs} --output {output} differs"
+        );
+        cli(ws.path()).arg("check").assert().success();
+    }
+}
+
 #[test]
 fn check_reports_stale_missing_and_extra_and_build_prunes_only_generated_files() {
     let ws = built_demo();

@@ -53,6 +53,10 @@ pub fn application(redis: &Redis, argo: &ArgoCd, output_path: &str) -> Object {
     // App-of-apps ordering: the deployment's base wave.
     metadata["annotations"] =
         json!({"argocd.argoproj.io/sync-wave": redis.gitops.sync_wave.to_string()});
+    // When the app-of-apps prunes this Application (its spec was removed),
+    // Argo CD deletes its objects first, as Flux does with `prune`; the
+    // StatefulSets' PersistentVolumeClaims stay (retention policy Retain).
+    metadata["finalizers"] = json!(["resources-finalizer.argocd.argoproj.io"]);
     Object::custom(json!({
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "Application",

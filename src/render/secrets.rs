@@ -24,7 +24,16 @@ pub fn render(redis: &Redis) -> Vec<Object> {
         .and_then(|a| a.external.as_ref().map(|e| (a, e)))
     {
         let (auth, ext) = ext;
-        let mut remote = json!({"key": ext.remote_key});
+        // With the defaults the CRD gives list items spelled out: the API
+        // server would add them inside `data`, and Argo CD would then show
+        // the object OutOfSync forever.
+        let mut remote = json!({
+            "key": ext.remote_key,
+            "conversionStrategy": "Default",
+            "decodingStrategy": "None",
+            "metadataPolicy": "None",
+            "nullBytePolicy": "Ignore",
+        });
         if let Some(p) = &ext.remote_property {
             remote["property"] = json!(p);
         }
@@ -35,7 +44,7 @@ pub fn render(redis: &Redis) -> Vec<Object> {
             "spec": {
                 "refreshInterval": ext.refresh_interval,
                 "secretStoreRef": {"name": ext.store_name, "kind": ext.store_kind},
-                "target": {"name": auth.secret_name, "creationPolicy": "Owner"},
+                "target": {"name": auth.secret_name, "creationPolicy": "Owner", "deletionPolicy": "Retain"},
                 "data": [{"secretKey": auth.secret_key, "remoteRef": remote}],
             },
         })));

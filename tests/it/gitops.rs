@@ -88,9 +88,10 @@ fn key_order_and_formatting_never_show_as_changes() {
     // The same object, keys reordered, flow style, other quoting.
     let header = text.lines().next().unwrap();
     let reordered = format!(
-        "{header}\nspec:\n  target: {{name: orders-redis, creationPolicy: Owner}}\n  \
+        "{header}\nspec:\n  target: {{deletionPolicy: Retain, name: orders-redis, creationPolicy: Owner}}\n  \
          secretStoreRef: {{name: vault, kind: ClusterSecretStore}}\n  refreshInterval: \"1h\"\n  \
-         data:\n    - secretKey: password\n      remoteRef: {{property: password, key: payments/orders-redis}}\n\
+         data:\n    - secretKey: password\n      remoteRef: {{property: password, nullBytePolicy: Ignore, key: payments/orders-redis, \
+         metadataPolicy: None, decodingStrategy: None, conversionStrategy: Default}}\n\
          metadata:\n  namespace: payments\n  name: orders-redis\n  labels:\n    team: payments\n    \
          owner: platform\n    app.kubernetes.io/part-of: orders\n    app.kubernetes.io/name: redis\n    \
          app.kubernetes.io/managed-by: redis-gitops\n    app.kubernetes.io/instance: orders\n  \
@@ -110,7 +111,7 @@ fn key_order_and_formatting_never_show_as_changes() {
     let check = cli(ws.path()).arg("check").assert().code(1);
     assert!(
         stdout(&check).contains(
-            "stale    output/payments/orders/externalsecret-orders-redis.yaml\n    @@ -1,21 +1,28 @@\n"
+            "stale    output/payments/orders/externalsecret-orders-redis.yaml\n    @@ -1,21 +1,33 @@\n"
         ),
         "{}",
         stdout(&check)
@@ -160,6 +161,49 @@ fn a_removed_spec_is_listed_as_extra_and_build_removes_it_with_its_entry_point()
     assert_eq!(
         fs::read_to_string(out.join("payments/_argocd/README.md")).unwrap(),
         "mine\n"
+    );
+}
+
+/// Removing a spec removes its objects under Argo CD as under Flux, and
+/// keeps the data: the Application carries the resources finalizer (so the
+/// app-of-apps' prune deletes what it deployed), every StatefulSet retains
+/// its PersistentVolumeClaims when deleted or scaled down, and the plan
+/// prints how to delete them once the data is not needed.
+#[test]
+fn removing_a_spec_prunes_its_objects_and_keeps_its_volumes() {
+    let ws = built_demo();
+    let out = ws.path().join("output");
+    let app = yaml(&out.join("payments/_argocd/application-payments-sessions.yaml"));
+    assert_eq!(
+        app["metadata"]["finalizers"],
+        serde_yaml::from_str::<serde_yaml::Value>("[resources-finalizer.argocd.argoproj.io]")
+            .unwrap()
+    );
+    assert_eq!(app["spec"]["syncPolicy"]["automated"]["prune"], true);
+    for entry in walkdir::WalkDir::new(&out) {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.starts_with("statefulset-") {
+            continue;
+        }
+        let sts = yaml(entry.path());
+        if sts["spec"]["volumeClaimTemplates"].is_null() {
+            continue;
+        }
+        let policy = &sts["spec"]["persistentVolumeClaimRetentionPolicy"];
+        assert_eq!(policy["whenDeleted"], "Retain", "{name}");
+        assert_eq!(policy["whenScaled"], "Retain", "{name}");
+    }
+    fs::remove_file(ws.path().join("specs/payments/sessions.yaml")).unwrap();
+    let plan = cli(ws.path()).args(["plan", "--from", "output"]).assert();
+    let text = stdout(&plan);
+    assert!(
+        text.contains("PersistentVolumeClaims are retained"),
+        "{text}"
+    );
+    assert!(
+        text.contains("kubectl -n payments delete pvc -l app.kubernetes.io/instance=sessions"),
+        "{text}"
     );
 }
 
@@ -423,15 +467,17 @@ fn pre_commit_hooks_run_with_the_real_pre_commit() {
     // pre-commit installs the hook (cargo install of this crate) into its
     // cache; keep that cache in target/ so that later runs reuse it.
     let cache = root().join("target/pre-commit-cache");
-    let try_repo = |hook: &str| {
+    let try_repo_on = |hook: &str, all: bool| {
         run(Command::new(tool("pre-commit"))
             .args(["try-repo"])
             .arg(root())
-            .args([hook, "--all-files"])
+            .arg(hook)
+            .args(all.then_some("--all-files"))
             .env("PRE_COMMIT_HOME", &cache)
             .env("CARGO_TARGET_DIR", root().join("target/pre-commit-build"))
             .current_dir(repo))
     };
+    let try_repo = |hook: &str| try_repo_on(hook, true);
     let (ok, text) = try_repo("redis-gitops-check");
     assert!(!ok, "stale output fails the check hook:\n{text}");
     assert!(
@@ -455,6 +501,22 @@ fn pre_commit_hooks_run_with_the_real_pre_commit() {
     assert!(ok, "fresh output passes the check hook:\n{text}");
     let (ok, text) = try_repo("redis-gitops-build");
     assert!(ok, "a fresh build changes nothing:\n{text}");
+
+    // A commit that only hand-edits output/ runs the check hook too.
+    git(repo, &["add", "."]);
+    git(repo, &["commit", "-qm", "re-rendered"]);
+    edit(
+        &repo.join("output/payments/orders/externalsecret-orders-redis.yaml"),
+        "property: redis-password",
+        "property: hand-edited",
+    );
+    git(repo, &["add", "output"]);
+    let (ok, text) = try_repo_on("redis-gitops-check", false);
+    assert!(!ok, "a hand edit of output/ fails the check hook:\n{text}");
+    assert!(
+        text.contains("stale    output/payments/orders/externalsecret-orders-redis.yaml"),
+        "{text}"
+    );
 }
 
 fn yaml(path: &Path) -> serde_yaml::Value {

@@ -186,3 +186,43 @@ fn kustomize_builds_every_output_folder() {
         );
     }
 }
+
+/// Argo CD compares list items field by field: a field the API server
+/// defaults inside a list shows the object OutOfSync forever unless it is
+/// rendered. Every default the ExternalSecret CRD gives `data[].remoteRef`
+/// and `target` (read from the CRD schema, not from our code) is spelled out.
+#[test]
+fn external_secrets_spell_out_the_defaults_of_their_crd() {
+    let ws = built_demo();
+    let crd: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(
+            crate::common::root()
+                .join("../shared/schemas/crds/external-secrets.io/externalsecret_v1.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let spec = &crd["properties"]["spec"]["properties"];
+    let text = std::fs::read_to_string(
+        ws.path()
+            .join("output/payments/orders/externalsecret-orders-redis.yaml"),
+    )
+    .unwrap();
+    let object: serde_json::Value = serde_yaml::from_str(&text).unwrap();
+    let mut checked = 0;
+    for (schema, rendered) in [
+        (
+            &spec["data"]["items"]["properties"]["remoteRef"]["properties"],
+            &object["spec"]["data"][0]["remoteRef"],
+        ),
+        (&spec["target"]["properties"], &object["spec"]["target"]),
+    ] {
+        for (field, s) in schema.as_object().unwrap() {
+            if let Some(default) = s.get("default") {
+                assert_eq!(&rendered[field], default, "{field} in\n{text}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 5, "the CRD schema has defaults to check");
+}

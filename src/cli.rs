@@ -45,7 +45,7 @@ pub enum Color {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Render every spec into the output folder.
-    Build,
+    Build(BuildArgs),
     /// Compare what would be rendered with the output folder; exit 1 when stale.
     Check,
     /// Show, object by object, how the rendered manifests differ from the committed ones.
@@ -58,6 +58,15 @@ pub enum Command {
     Schema,
     /// Write a commented starter spec.
     Init(InitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Write a change that `plan` blocks for this deployment anyway (its
+    /// output folder, e.g. `payments/orders`; repeatable): for a deliberate
+    /// recreation, once its data is safe elsewhere.
+    #[arg(long, value_name = "DEPLOYMENT")]
+    pub allow_blocked: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -34,7 +34,13 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
         quiet: g.quiet,
     };
     match &cli.command {
-        Command::Build => build(&g.specs, &g.output, g.templates.as_deref(), &reporter),
+        Command::Build(args) => build(
+            &g.specs,
+            &g.output,
+            g.templates.as_deref(),
+            &args.allow_blocked,
+            &reporter,
+        ),
         Command::Check => check(&g.specs, &g.output, g.templates.as_deref(), &reporter),
         Command::Diff(args) => {
             let color = match g.color {
@@ -209,6 +215,7 @@ fn build(
     specs_dir: &Path,
     out: &Path,
     templates: Option<&Path>,
+    allow_blocked: &[String],
     reporter: &Reporter,
 ) -> anyhow::Result<u8> {
     let Some(Rendered {
@@ -221,6 +228,9 @@ fn build(
         return Ok(2);
     };
     refuse_stranded_slots(&specs, &stranded)?;
+    if refuse_blocked(&specs, &files, &existing, allow_blocked, reporter)? {
+        return Ok(2);
+    }
     let changes = output::apply(out, &files, &existing)?;
     reporter.say(&format!(
         "{} deployment(s): {} written, {} unchanged, {} removed",
@@ -250,6 +260,72 @@ fn refuse_stranded_slots(specs: &[Redis], stranded: &[Vec<(u32, usize)>]) -> any
         }
     }
     Ok(())
+}
+
+/// Refuses (prints why and returns true) a build that writes a change
+/// `plan` blocks against the committed output, unless the user allowed it
+/// for that deployment; `plan` and `build` share the one rule book.
+fn refuse_blocked(
+    specs: &[Redis],
+    files: &[File],
+    existing: &output::Existing,
+    allow: &[String],
+    reporter: &Reporter,
+) -> anyhow::Result<bool> {
+    let plan = crate::plan::plan(specs, files, &existing.generated)?;
+    let normalise = |d: &str| d.trim_matches('/').replace('\\', "/");
+    let allowed: Vec<String> = allow.iter().map(|a| normalise(a)).collect();
+    let known: Vec<&str> = plan
+        .deployments
+        .iter()
+        .map(|d| d.deployment.as_str())
+        .collect();
+    for a in &allowed {
+        if !known.contains(&a.as_str()) {
+            bail!(
+                "--allow-blocked {a}: no deployment of that name (deployments are named by their output folder, e.g. {})",
+                known.first().unwrap_or(&"payments/orders")
+            );
+        }
+    }
+    let mut refused = false;
+    for d in &plan.deployments {
+        let blocked: Vec<_> = d
+            .findings
+            .iter()
+            .filter(|f| f.verdict == crate::plan::Verdict::Blocked)
+            .collect();
+        if blocked.is_empty() {
+            continue;
+        }
+        if allowed.contains(&d.deployment) {
+            if !reporter.quiet {
+                for f in &blocked {
+                    eprintln!(
+                        "warning: {}: writing a blocked change as asked (--allow-blocked): {}",
+                        d.deployment, f.change
+                    );
+                }
+            }
+            continue;
+        }
+        refused = true;
+        for f in &blocked {
+            eprintln!(
+                "error: {}: blocked: {}: {}",
+                d.deployment, f.change, f.detail
+            );
+        }
+        eprintln!(
+            "  = help: `redis-gitops plan` shows the whole plan; to write it anyway (a deliberate \
+             recreation, the data safe elsewhere): build --allow-blocked {}",
+            d.deployment
+        );
+    }
+    if refused {
+        eprintln!("error: blocked change(s); nothing was written");
+    }
+    Ok(refused)
 }
 
 fn check(

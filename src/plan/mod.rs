@@ -316,6 +316,39 @@ fn compare(b: &State, a: &State, findings: &mut Vec<Finding>) -> Vec<Move> {
         }
         _ => {}
     }
+    if let (Some(old), Some(new)) = (&b.persistence, &a.persistence) {
+        if old != new && a.storage.is_some() {
+            let aof = |p: &str| p.contains("aof");
+            let (verdict, detail) = if new == "none" {
+                (
+                    Verdict::Manual,
+                    "nothing is written to the volume any more: a full stop of every pod \
+                     (a drain, a cold start) then loses every key, and the data already on \
+                     the volume is ignored at the next start. Keep rdb unless the data is a cache"
+                        .to_owned(),
+                )
+            } else if aof(new) && !aof(old) {
+                (
+                    Verdict::Safe,
+                    "rolling restart; each pod starts from its RDB snapshot with AOF off and \
+                     turns AOF on at run time (CONFIG SET appendonly yes), so no key is lost \
+                     to an empty AOF"
+                        .to_owned(),
+                )
+            } else {
+                (
+                    Verdict::Safe,
+                    "rolling restart; the data on the volume is loaded as before".to_owned(),
+                )
+            };
+            add(
+                verdict,
+                format!("persistence {old} -> {new}"),
+                detail,
+                vec![],
+            );
+        }
+    }
     if b.storage.is_some() && a.storage.is_some() && b.storage_class != a.storage_class {
         add(
             Verdict::Blocked,
@@ -380,6 +413,39 @@ fn compare(b: &State, a: &State, findings: &mut Vec<Finding>) -> Vec<Move> {
                     vec![],
                 );
             }
+        }
+        if a.serving < b.serving && !shards_blocked {
+            let (b_drain, a_drain) = (b.shards - b.serving, a.shards - a.serving);
+            let moved = if a.serving > 0 {
+                format!(
+                    "{}% of the keyspace moves onto {} shard(s); each holds {}% more",
+                    (b.serving - a.serving) * 100 / b.serving,
+                    a.serving,
+                    (b.serving - a.serving) * 100 / a.serving
+                )
+            } else {
+                "every slot would move".into()
+            };
+            let detail = if a.shards < b.shards && a_drain == b_drain && a_drain > 0 {
+                format!(
+                    "{moved}. `shards` went down while `drainShards` stayed {a_drain}: shard(s) {} \
+                     now drain as well. To remove only the shards that were drained, set \
+                     `shards: {}` and remove drainShards",
+                    (a.serving..b.serving)
+                        .map(|s| s.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    a.shards
+                )
+            } else {
+                format!("{moved}; confirm the cluster has the memory for it")
+            };
+            add(
+                Verdict::Manual,
+                format!("serving shards {} -> {}", b.serving, a.serving),
+                detail,
+                vec![],
+            );
         }
         if a.serving < 3 {
             add(

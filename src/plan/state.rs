@@ -31,6 +31,8 @@ pub struct State {
     pub cpu_limit: Option<String>,
     pub memory_limit: Option<String>,
     pub maxmemory: Option<u64>,
+    /// rdb | aof | rdb+aof | none, as redis.conf's `save` / `appendonly` say.
+    pub persistence: Option<String>,
     #[serde(skip)]
     pub slots: Option<SlotMap>,
     /// The StatefulSets' names, for the manual steps.
@@ -137,6 +139,19 @@ fn read_object(state: &mut State, v: &Value) {
                     .lines()
                     .find_map(|l| l.strip_prefix("maxmemory "))
                     .and_then(|n| n.trim().parse().ok());
+                let rdb = conf
+                    .lines()
+                    .any(|l| l.starts_with("save ") && l.trim() != "save \"\"");
+                let aof = conf.lines().any(|l| l.trim() == "appendonly yes");
+                state.persistence = Some(
+                    match (rdb, aof) {
+                        (true, true) => "rdb+aof",
+                        (true, false) => "rdb",
+                        (false, true) => "aof",
+                        (false, false) => "none",
+                    }
+                    .into(),
+                );
             }
             if let Some(conf) = data["sentinel.conf"].as_str() {
                 state.mode = "sentinel".into();

@@ -797,6 +797,31 @@ impl Cx<'_> {
     }
 
     fn maxmemory(&mut self, spec: &model::Spec, limit: Quantity) -> Option<u64> {
+        let bytes = self.maxmemory_bytes(spec, limit)?;
+        // Redis reads `maxmemory 0` as no limit at all, and below a few
+        // MiB it cannot even hold its own buffers.
+        if bytes < MIN_MAXMEMORY {
+            let at = spec
+                .maxmemory
+                .as_ref()
+                .map(|m| m.span)
+                .or_else(|| spec.resources.as_ref().map(|r| r.span))
+                .unwrap_or(self.spec.span);
+            self.err(
+                at,
+                format!(
+                    "maxmemory would be {bytes} bytes (from the memory limit {limit}); at least 1Mi is needed"
+                ),
+            )
+            .help = Some(
+                "a memory limit is in bytes unless it has a unit: write 256Mi or 1Gi, not 256".into(),
+            );
+            return None;
+        }
+        Some(bytes)
+    }
+
+    fn maxmemory_bytes(&mut self, spec: &model::Spec, limit: Quantity) -> Option<u64> {
         let limit_bytes = u64::try_from(limit.whole_units()).ok()?;
         let Some(m) = &spec.maxmemory else {
             return Some(limit_bytes / 100 * 75 + limit_bytes % 100 * 75 / 100);
@@ -1346,6 +1371,9 @@ fn is_cidr(s: &str) -> bool {
         Err(_) => false,
     }
 }
+
+/// The smallest maxmemory rendered: 0 would mean unlimited to Redis.
+const MIN_MAXMEMORY: u64 = 1 << 20;
 
 /// Every ten minutes: a replaced replica waits at most that long for its
 /// shard, and a converged cluster costs one short pod run.

@@ -248,6 +248,105 @@ fn each_verdict() {
     cli(ws.path()).arg("plan").assert().code(2);
 }
 
+/// `build` refuses every transition `plan` blocks, with the plan's own
+/// words and nothing written; `--allow-blocked <deployment>` writes it.
+#[test]
+fn build_refuses_every_blocked_transition() {
+    for (file, from, to, line, code) in VERDICTS {
+        let ws = built_demo();
+        let before = crate::common::tree(&ws.path().join("output"));
+        edit(&ws.path().join("specs").join(file), from, to);
+        let build = cli(ws.path()).arg("build").assert();
+        if *code == 0 {
+            build.success();
+            continue;
+        }
+        let out = build.code(2).get_output().clone();
+        let err = String::from_utf8(out.stderr).unwrap();
+        let deployment = format!(
+            "{}/{}",
+            file.split('/').next().unwrap(),
+            if file.contains("orders") {
+                "orders"
+            } else if file.contains("sessions") {
+                "sessions"
+            } else {
+                "page-cache"
+            }
+        );
+        let reason = line.strip_prefix("blocked  ").unwrap();
+        assert!(
+            err.contains(&format!("error: {deployment}: blocked: {reason}")),
+            "{file}: {to}\n{err}"
+        );
+        assert!(
+            err.contains(&format!("build --allow-blocked {deployment}")),
+            "{err}"
+        );
+        assert!(err.contains("nothing was written"), "{err}");
+        assert_eq!(
+            crate::common::tree(&ws.path().join("output")),
+            before,
+            "{file}: a refused build wrote"
+        );
+        // Allowed for another deployment only: still refused.
+        cli(ws.path())
+            .args(["build", "--allow-blocked", "cache/pinned"])
+            .assert()
+            .code(2);
+        let wrong = cli(ws.path())
+            .args(["build", "--allow-blocked", "orders"])
+            .assert()
+            .code(2);
+        let err = String::from_utf8(wrong.get_output().stderr.clone()).unwrap();
+        assert!(
+            err.contains("--allow-blocked orders: no deployment of that name"),
+            "{err}"
+        );
+        let allowed = cli(ws.path())
+            .args(["build", "--allow-blocked", &deployment])
+            .assert()
+            .success();
+        let err = String::from_utf8(allowed.get_output().stderr.clone()).unwrap();
+        assert!(err.contains("writing a blocked change as asked"), "{err}");
+        cli(ws.path()).arg("check").assert().success();
+    }
+}
+
+/// Lowering `shards` while `drainShards` stays drains shards nobody meant
+/// to drain: the drop in serving shards is a finding with the fix.
+#[test]
+fn a_drop_in_serving_shards_is_always_a_finding() {
+    let ws = built_demo();
+    edit(
+        &orders(ws.path()),
+        "shards: 3",
+        "shards: 8\n  drainShards: 2",
+    );
+    cli(ws.path()).arg("build").assert().success();
+    edit(&orders(ws.path()), "shards: 8", "shards: 6");
+    let text = plan(ws.path(), &[], 0);
+    assert!(
+        text.contains(
+            "manual   serving shards 6 -> 4: 33% of the keyspace moves onto 4 shard(s); each holds 50% more. \
+             `shards` went down while `drainShards` stayed 2: shard(s) 4, 5 now drain as well. \
+             To remove only the shards that were drained, set `shards: 6` and remove drainShards"
+        ),
+        "{text}"
+    );
+    // A drain the user asked for is a finding too.
+    edit(
+        &orders(ws.path()),
+        "shards: 6\n  drainShards: 2",
+        "shards: 8\n  drainShards: 3",
+    );
+    let text = plan(ws.path(), &[], 0);
+    assert!(
+        text.contains("manual   serving shards 6 -> 5: 16% of the keyspace moves onto 5 shard(s); each holds 20% more; confirm"),
+        "{text}"
+    );
+}
+
 #[test]
 fn markdown_and_json_formats() {
     let ws = built_demo();

@@ -110,6 +110,83 @@ sim_test! {
     fn standalone_comes_up_valkey() { standalone_comes_up("valkey") }
 }
 
+/// Switching persistence keeps every key: rdb -> aof (Redis with AOF on
+/// loads only the AOF, and would start empty from a volume that holds an
+/// RDB snapshot) and back aof -> rdb (with AOF off it loads only the
+/// snapshot), each a rolling restart by the config change, then a plain
+/// restart on the new persistence.
+fn persistence_switch_keeps_the_data(engine: &str) {
+    let body =
+        |p: &str| format!("  mode: standalone\n  storage: {{size: 1Gi}}\n  persistence: {p}\n");
+    let ws = render(&[("sim/cache.yaml", &spec("cache", engine, &body("rdb")))]);
+    let dir = deployment(ws.path(), "cache");
+    let sim = Sim::new(secrets("cache"));
+    sim.sync(&dir, LIMIT);
+    sim.wait_ready("cache-0", LIMIT);
+    let keys: Vec<(String, String)> = (0..2000)
+        .map(|i| (format!("k{i}"), format!("v{i}-{engine}")))
+        .collect();
+    {
+        let ip = sim.pod("cache-0").ip.to_string();
+        let mut con = client::connect(&ip, 6379, Some(PASSWORD)).unwrap();
+        for (k, v) in &keys {
+            let _: () = redis::cmd("SET").arg(k).arg(v).query(&mut con).unwrap();
+        }
+    }
+    let check = |what: &str| {
+        let ip = sim.wait_ready("cache-0", LIMIT).ip.to_string();
+        let mut con = client::connect(&ip, 6379, Some(PASSWORD)).unwrap();
+        let n: usize = redis::cmd("DBSIZE").query(&mut con).unwrap();
+        assert_eq!(
+            n,
+            keys.len(),
+            "{what}: keys after the restart\n{}",
+            sim.log_tails(20)
+        );
+        for (k, v) in keys.iter().step_by(97) {
+            let got: Option<String> = redis::cmd("GET").arg(k).query(&mut con).unwrap();
+            assert_eq!(got.as_deref(), Some(v.as_str()), "{what}: {k}");
+        }
+    };
+    let aof_enabled = || {
+        let info: String = query(&sim, "cache-0", &["INFO", "persistence"]).unwrap();
+        info.lines().any(|l| l.trim() == "aof_enabled:1")
+    };
+    for (to, aof) in [("aof", true), ("rdb", false)] {
+        std::fs::write(
+            ws.path().join("specs/sim/cache.yaml"),
+            spec("cache", engine, &body(to)),
+        )
+        .unwrap();
+        crate::common::cli(ws.path())
+            .arg("build")
+            .assert()
+            .success();
+        sim.apply(&dir);
+        sim.wait_rolled_out("cache", LIMIT);
+        check(&format!("switched to {to}"));
+        eventually(LIMIT, "persistence applied at run time", || {
+            if aof_enabled() == aof {
+                Ok(())
+            } else {
+                Err(format!("aof_enabled != {aof}"))
+            }
+        });
+        // And the next restart loads the new persistence's files.
+        sim.delete_pod("cache-0");
+        check(&format!("restarted on {to}"));
+        assert_eq!(aof_enabled(), aof, "{to}");
+    }
+}
+
+sim_test! {
+    fn persistence_switch_keeps_the_data_redis() { persistence_switch_keeps_the_data("redis") }
+}
+
+sim_test! {
+    fn persistence_switch_keeps_the_data_valkey() { persistence_switch_keeps_the_data("valkey") }
+}
+
 #[allow(dead_code)]
 fn _unused(_: Target, _: Writer) {}
 

@@ -77,9 +77,13 @@ pub struct DiffArgs {
     /// Exit 1 when there are differences (like `git diff --exit-code`).
     #[arg(long)]
     pub exit_code: bool,
-    /// Compare with the output committed at this git revision instead of the work tree.
+    /// Compare with the output committed at this git revision (in a git
+    /// repository the default is HEAD).
     #[arg(long, value_name = "REF")]
     pub from_git: Option<String>,
+    /// Compare with the output folder as it is on disk, not as committed.
+    #[arg(long, conflicts_with = "from_git")]
+    pub working_tree: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -99,12 +103,16 @@ pub struct PlanArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,
-    /// The committed state: an output folder (default: --output).
+    /// The committed state: an output folder.
     #[arg(long, value_name = "DIR", conflicts_with = "from_git")]
     pub from: Option<PathBuf>,
-    /// The committed state: the output folder at this git revision.
+    /// The committed state: the output folder at this git revision (in a
+    /// git repository the default is HEAD).
     #[arg(long, value_name = "REF")]
     pub from_git: Option<String>,
+    /// The committed state: the output folder as it is on disk.
+    #[arg(long, conflicts_with_all = ["from", "from_git"])]
+    pub working_tree: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

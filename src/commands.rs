@@ -422,9 +422,10 @@ fn diff_command(
     else {
         return Ok(2);
     };
-    let committed = match &args.from_git {
-        Some(rev) => output::read_git(out, rev)?,
-        None => existing,
+    let committed = match (&args.from_git, args.working_tree) {
+        (Some(rev), _) => output::read_git(out, rev)?,
+        (None, false) if at_head(out, "diff", reporter) => output::read_git(out, "HEAD")?,
+        _ => existing,
     };
     let report = diff::diff(&files, &committed.generated)?;
     let format = match args.format {
@@ -440,6 +441,26 @@ fn diff_command(
     Ok(u8::from(args.exit_code && !report.is_empty()))
 }
 
+/// In a git repository with a commit, `plan` and `diff` compare with the
+/// output committed at HEAD, so a `build` run first cannot hide a change
+/// from review; says so on stderr (not with --quiet).
+fn at_head(out: &Path, command: &str, reporter: &Reporter) -> bool {
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if head && !reporter.quiet {
+        eprintln!(
+            "{command}: comparing with {} as committed at HEAD (--working-tree: as it is on disk)",
+            out.display()
+        );
+    }
+    head
+}
+
 fn plan_command(
     specs_dir: &Path,
     out: &Path,
@@ -451,6 +472,9 @@ fn plan_command(
     let source = match (&args.from_git, &args.from) {
         (Some(rev), _) => Some(output::read_git(out, rev)?),
         (None, Some(dir)) => Some(output::read(dir)?),
+        (None, None) if !args.working_tree && at_head(out, "plan", reporter) => {
+            Some(output::read_git(out, "HEAD")?)
+        }
         (None, None) => None,
     };
     let Some(Rendered {

@@ -361,9 +361,14 @@ fn diff_from_git_reads_the_committed_output_without_touching_the_work_tree() {
     cli(ws.path()).arg("build").assert().success();
     // The work tree is fresh now, the commit is not.
     cli(ws.path())
-        .args(["diff", "--exit-code"])
+        .args(["diff", "--exit-code", "--working-tree"])
         .assert()
         .code(0);
+    // In a git repository the default is HEAD.
+    cli(ws.path())
+        .args(["diff", "--exit-code"])
+        .assert()
+        .code(1);
     let before = git(ws.path(), &["status", "--porcelain"]);
     let diff = cli(ws.path())
         .args(["diff", "--exit-code", "--from-git", "HEAD"])

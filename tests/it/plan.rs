@@ -376,10 +376,40 @@ fn plan_from_git_compares_with_a_committed_revision() {
     git(ws.path(), &["commit", "-qm", "three shards"]);
     edit(&orders(ws.path()), "shards: 3", "shards: 5");
     cli(ws.path()).arg("build").assert().success();
-    // Against the work tree nothing is left to do; against the commit, the growth.
+    // In a git repository plan and diff compare with HEAD by default, so the
+    // build run first hides nothing from review.
+    for args in [&[][..], &["--from-git", "HEAD"]] {
+        let text = plan(ws.path(), args, 0);
+        assert!(text.contains("slots: 6553 move"), "{args:?}: {text}");
+    }
+    let out = cli(ws.path()).arg("plan").assert().success();
+    let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert!(
+        err.contains(
+            "plan: comparing with output as committed at HEAD (--working-tree: as it is on disk)"
+        ),
+        "{err}"
+    );
+    let diff = cli(ws.path())
+        .args(["diff", "--exit-code"])
+        .assert()
+        .code(1);
+    let text = String::from_utf8(diff.get_output().stdout.clone()).unwrap();
+    assert!(
+        text.contains("+ added StatefulSet payments/orders-shard-4"),
+        "{text}"
+    );
+    // Against the work tree nothing is left to do.
+    let text = plan(ws.path(), &["--working-tree"], 0);
+    assert!(text.contains("= payments/orders: unchanged"), "{text}");
+    cli(ws.path())
+        .args(["diff", "--exit-code", "--working-tree"])
+        .assert()
+        .code(0);
+    // Committed: HEAD and the work tree agree again.
+    git(ws.path(), &["add", "."]);
+    git(ws.path(), &["commit", "-qm", "five shards"]);
     assert!(plan(ws.path(), &[], 0).contains("= payments/orders: unchanged"));
-    let text = plan(ws.path(), &["--from-git", "HEAD"], 0);
-    assert!(text.contains("slots: 6553 move"), "{text}");
     // --from DIR reads another folder as the committed state.
     let text = plan(ws.path(), &["--from", "no-such-dir"], 0);
     assert!(text.contains("safe     new deployment"), "{text}");

@@ -163,6 +163,23 @@ fn render_text(plan: &Plan, markdown: bool) -> String {
                 let _ = writeln!(out, "    {}. {wave}{}", i + 1, s.what);
             }
         }
+        if !d.restarts.is_empty() || !d.keep_running.is_empty() {
+            // Grouped by reason: "configuration: a, b, c".
+            let mut groups: Vec<(String, Vec<&str>)> = Vec::new();
+            for r in &d.restarts {
+                let why = r.because.join(", ");
+                match groups.iter_mut().find(|(w, _)| *w == why) {
+                    Some((_, sets)) => sets.push(&r.statefulset),
+                    None => groups.push((why, vec![&r.statefulset])),
+                }
+            }
+            for (why, sets) in &groups {
+                let _ = writeln!(out, "  pods roll ({why}): {}", sets.join(", "));
+            }
+            if !d.keep_running.is_empty() {
+                let _ = writeln!(out, "  pods keep running: {}", d.keep_running.join(", "));
+            }
+        }
         for f in &d.findings {
             let _ = writeln!(
                 out,

@@ -97,7 +97,20 @@ pub struct DeploymentPlan {
     pub moved_data: Option<u64>,
     pub memory: Option<Memory>,
     pub rollout: Vec<Step>,
+    /// StatefulSets whose pods roll (their pod template changes), and why.
+    pub restarts: Vec<Restart>,
+    /// StatefulSets that exist before and after and whose pods keep running.
+    pub keep_running: Vec<String>,
     pub findings: Vec<Finding>,
+}
+
+/// A StatefulSet whose pods the sync rolls, one at a time.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Restart {
+    pub statefulset: String,
+    /// What in the pod template changed: configuration, image, resources,
+    /// labels, pod spec.
+    pub because: Vec<String>,
 }
 
 impl DeploymentPlan {
@@ -191,10 +204,104 @@ pub fn plan(
             )
         })
         .collect();
+    let mut deployments: Vec<DeploymentPlan> = deployments;
+    for d in deployments.iter_mut().filter(|d| d.changed) {
+        let sets = |files: Vec<(&Path, &[u8])>| -> BTreeMap<String, serde_yaml::Value> {
+            files
+                .into_iter()
+                .filter(|(p, _)| {
+                    p.parent().is_some_and(|dir| slash(dir) == d.deployment)
+                        && p.file_name()
+                            .is_some_and(|n| n.to_string_lossy().starts_with("statefulset-"))
+                })
+                .filter_map(|(_, b)| {
+                    let v: serde_yaml::Value = serde_yaml::from_slice(b).ok()?;
+                    Some((v["metadata"]["name"].as_str()?.to_owned(), v))
+                })
+                .collect()
+        };
+        let old = sets(
+            committed
+                .iter()
+                .map(|(p, b)| (p.as_path(), b.as_slice()))
+                .collect(),
+        );
+        let new = sets(
+            rendered
+                .iter()
+                .map(|f| (f.path.as_path(), f.contents.as_bytes()))
+                .collect(),
+        );
+        for (name, a) in &new {
+            let Some(b) = old.get(name) else { continue };
+            let because = template_changes(&b["spec"]["template"], &a["spec"]["template"]);
+            if because.is_empty() {
+                d.keep_running.push(name.clone());
+            } else {
+                d.restarts.push(Restart {
+                    statefulset: name.clone(),
+                    because,
+                });
+            }
+        }
+    }
     Ok(Plan {
         version: 1,
         deployments,
     })
+}
+
+/// What differs between two pod templates, in the words a reviewer uses.
+fn template_changes(old: &serde_yaml::Value, new: &serde_yaml::Value) -> Vec<String> {
+    use serde_yaml::Value;
+    if old == new {
+        return Vec::new();
+    }
+    let mut because = Vec::new();
+    let checksum =
+        |t: &Value| t["metadata"]["annotations"]["redis-gitops.io/config-checksum"].clone();
+    if checksum(old) != checksum(new) {
+        because.push("configuration");
+    }
+    if old["metadata"]["labels"] != new["metadata"]["labels"] {
+        because.push("labels");
+    }
+    let each = |t: &Value, field: &str| -> Vec<Value> {
+        ["initContainers", "containers"]
+            .iter()
+            .flat_map(|k| t["spec"][*k].as_sequence().cloned().unwrap_or_default())
+            .map(|c| c[field].clone())
+            .collect()
+    };
+    if each(old, "image") != each(new, "image") {
+        because.push("image");
+    }
+    if each(old, "resources") != each(new, "resources") {
+        because.push("resources");
+    }
+    // Anything else in the template: the pod spec as such.
+    let strip = |t: &Value| {
+        let mut t = t.clone();
+        if let Some(m) = t.get_mut("metadata").and_then(Value::as_mapping_mut) {
+            m.remove("labels");
+            if let Some(a) = m.get_mut("annotations").and_then(Value::as_mapping_mut) {
+                a.remove("redis-gitops.io/config-checksum");
+            }
+        }
+        for k in ["initContainers", "containers"] {
+            if let Some(cs) = t["spec"].get_mut(k).and_then(Value::as_sequence_mut) {
+                for c in cs.iter_mut().filter_map(Value::as_mapping_mut) {
+                    c.remove("image");
+                    c.remove("resources");
+                }
+            }
+        }
+        t
+    };
+    if strip(old) != strip(new) {
+        because.push("pod spec");
+    }
+    because.into_iter().map(str::to_owned).collect()
 }
 
 fn bytes_of(q: Option<&String>) -> Option<i128> {
@@ -513,6 +620,8 @@ fn deployment_plan(
             moved_data: None,
             memory: None,
             rollout: vec![],
+            restarts: vec![],
+            keep_running: vec![],
             findings: vec![],
         };
     }
@@ -593,6 +702,8 @@ fn deployment_plan(
         moved_data,
         memory,
         rollout,
+        restarts: vec![],
+        keep_running: vec![],
         findings,
     }
 }

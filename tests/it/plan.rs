@@ -347,6 +347,47 @@ fn a_drop_in_serving_shards_is_always_a_finding() {
     );
 }
 
+/// The plan says which StatefulSets roll their pods and why, and which
+/// keep running.
+#[test]
+fn plan_lists_the_pods_that_roll_and_why() {
+    let ws = built_demo();
+    edit(&orders(ws.path()), "hz: \"20\"", "hz: \"15\"");
+    edit(
+        &ws.path().join("specs/payments/sessions.yaml"),
+        "spec:\n",
+        "spec:\n  version: \"7.4.2\"\n",
+    );
+    let text = plan(ws.path(), &[], 0);
+    for line in [
+        "  pods roll (configuration): orders-shard-0, orders-shard-1, orders-shard-2\n",
+        "  pods roll (image): sessions, sessions-sentinel\n",
+    ] {
+        assert!(text.contains(line), "{line}\n{text}");
+    }
+    // Growing the cluster rolls nothing that runs: the new map is the Job's.
+    let ws = built_demo();
+    edit(&orders(ws.path()), "shards: 3", "shards: 4");
+    let text = plan(ws.path(), &[], 0);
+    assert!(
+        text.contains("  pods keep running: orders-shard-0, orders-shard-1, orders-shard-2\n"),
+        "{text}"
+    );
+    assert!(!text.contains("pods roll"), "{text}");
+    // A label on the deployment is in every pod template.
+    let ws = built_demo();
+    edit(
+        &orders(ws.path()),
+        "metadata:\n",
+        "metadata:\n  labels: {cost-centre: \"42\"}\n",
+    );
+    let text = plan(ws.path(), &[], 0);
+    assert!(
+        text.contains("  pods roll (labels): orders-shard-0, orders-shard-1, orders-shard-2\n"),
+        "{text}"
+    );
+}
+
 #[test]
 fn markdown_and_json_formats() {
     let ws = built_demo();

@@ -185,23 +185,19 @@ struct Rendered {
     stranded: Vec<Vec<(u32, usize)>>,
 }
 
-/// Loads and validates the specs, reads the committed output (the output
-/// folder, or what `committed` names) and renders against it; `None` when
-/// the specs have errors, which are reported already.
+/// Loads and validates the specs, reads the output folder and renders
+/// against it, as `build` writes; `None` when the specs have errors, which
+/// are reported already.
 fn load_and_render(
     specs_dir: &Path,
     out: &Path,
     templates: Option<&Path>,
-    committed: Option<output::Existing>,
     reporter: &Reporter,
 ) -> anyhow::Result<Option<Rendered>> {
     let Some((_, specs)) = load_and_validate(specs_dir, reporter) else {
         return Ok(None);
     };
-    let committed = match committed {
-        Some(c) => c,
-        None => output::read(out)?,
-    };
+    let committed = output::read(out)?;
     let render::Rendered { files, stranded } = compile(&specs, templates, out, &committed)?;
     Ok(Some(Rendered {
         specs,
@@ -223,7 +219,7 @@ fn build(
         committed: existing,
         files,
         stranded,
-    }) = load_and_render(specs_dir, out, templates, None, reporter)?
+    }) = load_and_render(specs_dir, out, templates, reporter)?
     else {
         return Ok(2);
     };
@@ -339,7 +335,7 @@ fn check(
         committed: existing,
         files,
         ..
-    }) = load_and_render(specs_dir, out, templates, None, reporter)?
+    }) = load_and_render(specs_dir, out, templates, reporter)?
     else {
         return Ok(2);
     };
@@ -418,7 +414,7 @@ fn diff_command(
         committed: existing,
         files,
         ..
-    }) = load_and_render(specs_dir, out, templates, None, reporter)?
+    }) = load_and_render(specs_dir, out, templates, reporter)?
     else {
         return Ok(2);
     };
@@ -468,7 +464,7 @@ fn plan_command(
     args: &PlanArgs,
     reporter: &Reporter,
 ) -> anyhow::Result<u8> {
-    // The committed state is both the "before" and what the new slot maps derive from.
+    // The state the plan starts from.
     let source = match (&args.from_git, &args.from) {
         (Some(rev), _) => Some(output::read_git(out, rev)?),
         (None, Some(dir)) => Some(output::read(dir)?),
@@ -477,15 +473,18 @@ fn plan_command(
         }
         (None, None) => None,
     };
+    // Rendered exactly as `build` renders: the new slot maps derive from the
+    // output folder on disk, whatever state the plan compares with.
     let Some(Rendered {
         specs,
         committed,
         files,
         ..
-    }) = load_and_render(specs_dir, out, templates, source, reporter)?
+    }) = load_and_render(specs_dir, out, templates, reporter)?
     else {
         return Ok(2);
     };
+    let committed = source.unwrap_or(committed);
     let plan = crate::plan::plan(&specs, &files, &committed.generated)?;
     let format = match args.format {
         PlanFormat::Text => crate::plan::Format::Text,

@@ -4,6 +4,7 @@
 use std::fs;
 use std::path::Path;
 
+use proptest::strategy::Strategy as _;
 use redis_gitops::topology::slots::SlotMap;
 
 use crate::common::{built_demo, cli, git};
@@ -388,6 +389,83 @@ fn plan_lists_the_pods_that_roll_and_why() {
     );
 }
 
+/// `plan --from-git REF` describes exactly what `build` writes against the
+/// state committed at REF: 6 shards committed; 8; drain 2; 6 again. The
+/// maps at REF and now have the same shard count but different owners, and
+/// the plan lists exactly the slots whose owner differs, with the Job that
+/// is committed now.
+#[test]
+fn plan_from_git_lists_every_slot_whose_owner_differs() {
+    let ws = built_demo();
+    let repo = ws.path();
+    edit(&orders(repo), "shards: 3", "shards: 6");
+    cli(repo).arg("build").assert().success();
+    git(repo, &["init", "-q"]);
+    git(repo, &["add", "."]);
+    git(repo, &["commit", "-qm", "six shards"]);
+    for (from, to) in [
+        ("shards: 6", "shards: 8"),
+        ("shards: 8", "shards: 8\n  drainShards: 2"),
+        ("shards: 8\n  drainShards: 2", "shards: 6"),
+    ] {
+        edit(&orders(repo), from, to);
+        cli(repo).arg("build").assert().success();
+        git(repo, &["commit", "-qam", to]);
+    }
+    let map = |rev: &str| {
+        let text = git(
+            repo,
+            &[
+                "show",
+                &format!("{rev}:output/payments/orders/configmap-orders-topology.yaml"),
+            ],
+        );
+        let v: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+        SlotMap::parse(v["data"]["slots"].as_str().unwrap()).unwrap()
+    };
+    let (then, now) = (map("HEAD~3"), map("HEAD"));
+    let differ = (0..16384)
+        .filter(|s| then.owner(*s) != now.owner(*s))
+        .count();
+    assert!(differ > 0, "the scenario must leave the maps different");
+    let json = plan(repo, &["--from-git", "HEAD~3", "--format", "json"], 0);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let orders = v["deployments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["deployment"] == "payments/orders")
+        .unwrap();
+    assert_eq!(orders["movedSlots"], differ, "{json}");
+    let mut listed = 0;
+    for m in orders["moves"].as_array().unwrap() {
+        for s in m["first"].as_u64().unwrap()..=m["last"].as_u64().unwrap() {
+            let s = usize::try_from(s).unwrap();
+            assert_eq!(
+                u64::from(then.owner(s)),
+                m["from"].as_u64().unwrap(),
+                "slot {s}"
+            );
+            assert_eq!(
+                u64::from(now.owner(s)),
+                m["to"].as_u64().unwrap(),
+                "slot {s}"
+            );
+            listed += 1;
+        }
+    }
+    assert_eq!(listed, differ);
+    let job = git(repo, &["ls-files", "output/payments/orders/job-*"]);
+    let job = job
+        .trim()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .trim_start_matches("job-")
+        .trim_end_matches(".yaml");
+    assert!(json.contains(job), "the committed Job {job}:\n{json}");
+}
+
 #[test]
 fn markdown_and_json_formats() {
     let ws = built_demo();
@@ -454,4 +532,105 @@ fn plan_from_git_compares_with_a_committed_revision() {
     // --from DIR reads another folder as the committed state.
     let text = plan(ws.path(), &["--from", "no-such-dir"], 0);
     assert!(text.contains("safe     new deployment"), "{text}");
+}
+
+/// One spec edit of the property test below.
+#[derive(Debug, Clone)]
+struct Edit {
+    shards: u32,
+    drain: u32,
+    size_gi: u32,
+}
+
+fn write_orders(ws: &Path, original: &str, e: &Edit) {
+    let mut text = original.replacen("  shards: 3\n", &format!("  shards: {}\n", e.shards), 1);
+    if e.drain > 0 {
+        text = text.replacen(
+            &format!("  shards: {}\n", e.shards),
+            &format!("  shards: {}\n  drainShards: {}\n", e.shards, e.drain),
+            1,
+        );
+    }
+    text = text.replacen("size: 10Gi", &format!("size: {}Gi", e.size_gi), 1);
+    fs::write(orders(ws), text).unwrap();
+}
+
+fn map_at(repo: &Path, rev: &str) -> SlotMap {
+    let text = git(
+        repo,
+        &[
+            "show",
+            &format!("{rev}:output/payments/orders/configmap-orders-topology.yaml"),
+        ],
+    );
+    let v: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    SlotMap::parse(v["data"]["slots"].as_str().unwrap()).unwrap()
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig {
+        cases: 12, failure_persistence: None, ..proptest::prelude::ProptestConfig::default()
+    })]
+
+    /// Random sequences of edits (grow, drain, remove, storage growth and
+    /// shrink) committed to a real git repository: `build` writes exactly
+    /// when `plan --working-tree` blocks nothing, and `plan --from-git` at
+    /// any earlier commit lists exactly the slots whose owner differs.
+    #[test]
+    fn plan_from_any_commit_is_exact_and_build_never_writes_what_plan_blocks(
+        edits in proptest::collection::vec(
+            (3u32..9, 0u32..3, proptest::sample::select(vec![5u32, 10, 20]))
+                .prop_map(|(shards, drain, size_gi)| Edit { shards, drain: drain.min(shards - 3), size_gi }),
+            1..4,
+        )
+    ) {
+        use proptest::prelude::*;
+        let ws = built_demo();
+        let repo = ws.path();
+        let original = fs::read_to_string(orders(repo)).unwrap();
+        git(repo, &["init", "-q"]);
+        git(repo, &["add", "."]);
+        git(repo, &["commit", "-qm", "start"]);
+        let mut commits = 1;
+        for e in &edits {
+            write_orders(repo, &original, e);
+            let blocked = cli(repo).args(["plan", "--working-tree"]).output().unwrap();
+            let before = crate::common::tree(&repo.join("output"));
+            let build = cli(repo).arg("build").output().unwrap();
+            match blocked.status.code() {
+                Some(1) => {
+                    prop_assert_eq!(build.status.code(), Some(2), "{:?}: build wrote a blocked change", e);
+                    prop_assert_eq!(&crate::common::tree(&repo.join("output")), &before);
+                    fs::write(orders(repo), git(repo, &["show", "HEAD:specs/payments/orders.yaml"])).unwrap();
+                    continue;
+                }
+                Some(0) => prop_assert_eq!(build.status.code(), Some(0), "{:?}: {}", e, String::from_utf8_lossy(&build.stderr)),
+                other => prop_assert!(false, "plan exited {:?}", other),
+            }
+            git(repo, &["add", "-A"]);
+            if git(repo, &["status", "--porcelain"]).trim().is_empty() {
+                continue;
+            }
+            git(repo, &["commit", "-qm", &format!("{e:?}")]);
+            commits += 1;
+        }
+        let now = map_at(repo, "HEAD");
+        for back in 1..commits {
+            let rev = format!("HEAD~{back}");
+            let then = map_at(repo, &rev);
+            let differ = (0..16384).filter(|s| then.owner(*s) != now.owner(*s)).count();
+            let out = cli(repo).args(["plan", "--from-git", &rev, "--format", "json"]).output().unwrap();
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            let d = v["deployments"].as_array().unwrap().iter()
+                .find(|d| d["deployment"] == "payments/orders").unwrap().clone();
+            prop_assert_eq!(d["movedSlots"].as_u64().unwrap_or(0), differ as u64, "from {}", rev);
+            for m in d["moves"].as_array().cloned().unwrap_or_default() {
+                for s in m["first"].as_u64().unwrap()..=m["last"].as_u64().unwrap() {
+                    let s = usize::try_from(s).unwrap();
+                    prop_assert_eq!(u64::from(then.owner(s)), m["from"].as_u64().unwrap());
+                    prop_assert_eq!(u64::from(now.owner(s)), m["to"].as_u64().unwrap());
+                }
+            }
+        }
+    }
 }

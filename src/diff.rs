@@ -221,8 +221,9 @@ fn object_diff(
     }
 }
 
-/// Every object of the files, canonicalised. A `kustomization.yaml` of
-/// kustomize itself is build configuration, not an object, and is skipped.
+/// Every object of the files, canonicalised. A `kustomization.yaml` (build
+/// configuration for kustomize, Argo CD and Flux, with no name of its own)
+/// is keyed by its folder: a hand edit that drops a resource from it shows.
 fn index<'a>(
     files: impl Iterator<Item = (&'a Path, &'a [u8])>,
 ) -> Result<BTreeMap<ObjectKey, Located>, DiffError> {
@@ -239,16 +240,26 @@ fn index<'a>(
             let value = canonical(value);
             let text = |k: &str| value[k].as_str().unwrap_or_default().to_owned();
             let meta = |k: &str| value["metadata"][k].as_str().unwrap_or_default().to_owned();
-            let key = ObjectKey {
+            if value.is_null() {
+                continue;
+            }
+            let mut key = ObjectKey {
                 api_version: text("apiVersion"),
                 kind: text("kind"),
                 namespace: meta("namespace"),
                 name: meta("name"),
             };
-            if value.is_null() || key.api_version.starts_with("kustomize.config.k8s.io/") {
-                continue;
-            }
-            let deployment = deployment_of(path, &value);
+            let deployment = if key.api_version.starts_with("kustomize.config.k8s.io/") {
+                let folder = path.parent().unwrap_or(Path::new(""));
+                key.name = folder
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                key.name.clone()
+            } else {
+                deployment_of(path, &value)
+            };
             out.insert(
                 key,
                 Located {

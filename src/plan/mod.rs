@@ -691,6 +691,20 @@ fn deployment_plan(
     let moved_data = dataset.map(|t| {
         u64::try_from(u128::from(t) * moved_slots as u128 / SLOTS as u128).unwrap_or(u64::MAX)
     });
+    let kustomization = objects.iter().any(|o| o.key.kind == "Kustomization");
+    let files_change = objects
+        .iter()
+        .any(|o| o.key.kind != "Kustomization" && o.change != Change::Changed);
+    if kustomization && !files_change {
+        findings.push(finding(
+            Verdict::Manual,
+            "kustomization.yaml",
+            "the committed kustomization.yaml does not list the objects that build writes \
+             (a hand edit?): objects left out of it are not applied, and Argo CD / Flux \
+             prune them; run `redis-gitops build`",
+            vec![],
+        ));
+    }
     let rollout = rollout(objects, moved_slots, after);
     DeploymentPlan {
         deployment: name.to_owned(),
@@ -723,7 +737,11 @@ fn orphan_commands(ns: &str, statefulsets: &[(String, u32)]) -> Vec<String> {
 /// The rollout in order: objects by sync wave, then the reconcile Job.
 fn rollout(objects: &[&diff::ObjectDiff], moved_slots: usize, after: Option<&State>) -> Vec<Step> {
     let mut by_wave: BTreeMap<Option<i32>, Vec<String>> = BTreeMap::new();
-    for o in objects.iter().filter(|o| o.key.kind != "Job") {
+    // A kustomization.yaml is build configuration, not applied to the cluster.
+    for o in objects
+        .iter()
+        .filter(|o| o.key.kind != "Job" && o.key.kind != "Kustomization")
+    {
         by_wave.entry(o.sync_wave).or_default().push(format!(
             "{} {} ({})",
             o.key.kind,

@@ -299,7 +299,7 @@ fn json_format_parses_back_with_a_stable_shape() {
     assert_eq!(doc["version"], 1);
     assert_eq!(
         doc["summary"],
-        serde_json::json!({"changed": 1, "added": 1, "removed": 1, "deployments": 3})
+        serde_json::json!({"changed": 3, "added": 1, "removed": 1, "deployments": 3})
     );
     let objects = doc["objects"].as_array().unwrap();
     let summary: Vec<(String, String, String)> = objects
@@ -316,6 +316,11 @@ fn json_format_parses_back_with_a_stable_shape() {
         summary,
         [
             (
+                "changed".into(),
+                "Kustomization".into(),
+                "output/cache/pinned/kustomization.yaml".into()
+            ),
+            (
                 "added".into(),
                 "PrometheusRule".into(),
                 "output/cache/pinned/prometheusrule-pinned.yaml".into()
@@ -324,6 +329,11 @@ fn json_format_parses_back_with_a_stable_shape() {
                 "changed".into(),
                 "ExternalSecret".into(),
                 "output/payments/orders/externalsecret-orders-redis.yaml".into()
+            ),
+            (
+                "changed".into(),
+                "Kustomization".into(),
+                "output/payments/sessions/kustomization.yaml".into()
             ),
             (
                 "removed".into(),
@@ -345,6 +355,39 @@ fn json_format_parses_back_with_a_stable_shape() {
             assert!(o[key].is_string(), "{key} in {o}");
         }
     }
+}
+
+/// A hand edit that drops a resource from a kustomization.yaml is a change
+/// for diff and plan, not only for check.
+#[test]
+fn a_resource_dropped_from_a_kustomization_shows_in_diff_and_plan() {
+    let ws = built_demo();
+    edit(
+        &ws.path().join("output/payments/orders/kustomization.yaml"),
+        "- statefulset-orders-shard-2.yaml\n",
+        "",
+    );
+    let diff = cli(ws.path())
+        .args(["diff", "--exit-code"])
+        .assert()
+        .code(1);
+    let text = stdout(&diff);
+    assert!(
+        text.contains("~ changed Kustomization payments/orders (kustomize.config.k8s.io/v1beta1)"),
+        "{text}"
+    );
+    assert_eq!(changed_lines(&text), ["+- statefulset-orders-shard-2.yaml"]);
+    let plan = cli(ws.path()).arg("plan").assert().code(0);
+    let text = stdout(&plan);
+    assert!(text.contains("! payments/orders (manual)"), "{text}");
+    assert!(
+        text.contains("manual   kustomization.yaml: the committed kustomization.yaml does not list the objects that build writes"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("Kustomization payments/orders (changed)"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -132,6 +132,48 @@ fn load_and_validate(specs: &Path, reporter: &Reporter) -> Option<(Sources, Vec<
     Some((loaded.sources, valid))
 }
 
+/// The committed output the slot maps derive from. In a git repository each
+/// topology ConfigMap counts as committed at HEAD: a map that was built but
+/// never committed was never applied, so there is nothing to preserve (a new
+/// 3-shard spec edited to 6 before its first commit gets the even 6-shard
+/// split, not a fragmented one), and a map built twice since the last commit
+/// derives from the deployed one. Outside git (or when git cannot read the
+/// output), the output folder as it is: `None`.
+fn slot_state(out: &Path, on_disk: &output::Existing) -> Option<output::Existing> {
+    let is_topology = |p: &Path| {
+        p.file_name().is_some_and(|n| {
+            let n = n.to_string_lossy();
+            n.starts_with("configmap-") && n.ends_with("-topology.yaml")
+        })
+    };
+    if !git_head() {
+        return None;
+    }
+    let at_head = output::read_git_where(out, "HEAD", is_topology).ok()?;
+    let mut state = output::Existing {
+        generated: on_disk
+            .generated
+            .iter()
+            .filter(|(p, _)| !is_topology(p))
+            .map(|(p, b)| (p.clone(), b.clone()))
+            .collect(),
+        foreign: on_disk.foreign.clone(),
+    };
+    state.generated.extend(at_head.generated);
+    Some(state)
+}
+
+/// Whether the working directory is in a git repository with a commit.
+fn git_head() -> bool {
+    std::process::Command::new("git")
+        .args(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 /// Renders validated specs in memory, with the built-in or overriding templates.
 pub fn compile(
     specs: &[Redis],
@@ -198,7 +240,9 @@ fn load_and_render(
         return Ok(None);
     };
     let committed = output::read(out)?;
-    let render::Rendered { files, stranded } = compile(&specs, templates, out, &committed)?;
+    let state = slot_state(out, &committed);
+    let render::Rendered { files, stranded } =
+        compile(&specs, templates, out, state.as_ref().unwrap_or(&committed))?;
     Ok(Some(Rendered {
         specs,
         committed,
@@ -224,7 +268,17 @@ fn build(
         return Ok(2);
     };
     refuse_stranded_slots(&specs, &stranded)?;
-    if refuse_blocked(&specs, &files, &existing, allow_blocked, reporter)? {
+    // Blocked is relative to what is deployed: in git, the output at HEAD.
+    let at_head = git_head()
+        .then(|| output::read_git(out, "HEAD").ok())
+        .flatten();
+    if refuse_blocked(
+        &specs,
+        &files,
+        at_head.as_ref().unwrap_or(&existing),
+        allow_blocked,
+        reporter,
+    )? {
         return Ok(2);
     }
     let changes = output::apply(out, &files, &existing)?;
@@ -441,13 +495,7 @@ fn diff_command(
 /// output committed at HEAD, so a `build` run first cannot hide a change
 /// from review; says so on stderr (not with --quiet).
 fn at_head(out: &Path, command: &str, reporter: &Reporter) -> bool {
-    let head = std::process::Command::new("git")
-        .args(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
+    let head = git_head();
     if head && !reporter.quiet {
         eprintln!(
             "{command}: comparing with {} as committed at HEAD (--working-tree: as it is on disk)",

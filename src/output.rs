@@ -252,6 +252,15 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
 /// (`ls-tree`, `cat-file --batch`), without touching the work tree. `root`
 /// is the output folder as given (relative to the working directory).
 pub fn read_git(root: &Path, rev: &str) -> Result<Existing, OutputError> {
+    read_git_where(root, rev, |_| true)
+}
+
+/// [`read_git`], only the files (relative to `root`) that `keep` accepts.
+pub fn read_git_where(
+    root: &Path,
+    rev: &str,
+    keep: impl Fn(&Path) -> bool,
+) -> Result<Existing, OutputError> {
     let git_err = |what: &str, detail: String| OutputError::Git {
         rev: rev.to_owned(),
         message: format!("{what}: {detail}"),
@@ -307,7 +316,9 @@ pub fn read_git(root: &Path, rev: &str) -> Result<Existing, OutputError> {
                 .strip_prefix(root)
                 .unwrap_or(Path::new(path))
                 .to_path_buf();
-            entries.push((rel, oid));
+            if keep(&rel) {
+                entries.push((rel, oid));
+            }
         }
     }
     let mut existing = Existing::default();

@@ -522,7 +522,10 @@ fn compare(b: &State, a: &State, findings: &mut Vec<Finding>) -> Vec<Move> {
             }
         }
         if a.serving < b.serving && !shards_blocked {
-            let (b_drain, a_drain) = (b.shards - b.serving, a.shards - a.serving);
+            let (b_drain, a_drain) = (
+                b.shards.saturating_sub(b.serving),
+                a.shards.saturating_sub(a.serving),
+            );
             let moved = if a.serving > 0 {
                 format!(
                     "{}% of the keyspace moves onto {} shard(s); each holds {}% more",

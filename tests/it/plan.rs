@@ -410,7 +410,8 @@ fn plan_from_git_lists_every_slot_whose_owner_differs() {
     ] {
         edit(&orders(repo), from, to);
         cli(repo).arg("build").assert().success();
-        git(repo, &["commit", "-qam", to]);
+        git(repo, &["add", "-A"]);
+        git(repo, &["commit", "-qm", to]);
     }
     let map = |rev: &str| {
         let text = git(
@@ -464,6 +465,64 @@ fn plan_from_git_lists_every_slot_whose_owner_differs() {
         .trim_start_matches("job-")
         .trim_end_matches(".yaml");
     assert!(json.contains(job), "the committed Job {job}:\n{json}");
+}
+
+/// A map built but never committed was never applied: in a git
+/// repository the next build starts afresh from the spec (a new 3-shard
+/// cluster edited to 6 before its first commit gets six even, contiguous
+/// ranges), while a committed map is state that later builds preserve.
+#[test]
+fn a_map_never_committed_is_not_state() {
+    let ws = built_demo();
+    let repo = ws.path();
+    fs::remove_dir_all(repo.join("output")).unwrap();
+    git(repo, &["init", "-q"]);
+    git(repo, &["add", "specs"]);
+    git(repo, &["commit", "-qm", "specs, nothing deployed yet"]);
+    cli(repo).arg("build").assert().success();
+    edit(&orders(repo), "shards: 3", "shards: 6");
+    cli(repo).arg("build").assert().success();
+    let map = committed_map(repo);
+    for shard in 0..6 {
+        let ranges = map.ranges(shard);
+        assert_eq!(ranges.len(), 1, "shard {shard} is fragmented: {ranges:?}");
+        assert!((2730..=2731).contains(&ranges[0].len()), "{ranges:?}");
+    }
+    cli(repo).arg("check").assert().success();
+    // Committed (and so deployed): the next change moves as few slots as it can.
+    git(repo, &["add", "."]);
+    git(repo, &["commit", "-qm", "six shards"]);
+    edit(&orders(repo), "shards: 6", "shards: 7");
+    cli(repo).arg("build").assert().success();
+    let after = committed_map(repo);
+    let moved = (0..16384)
+        .filter(|s| map.owner(*s) != after.owner(*s))
+        .count();
+    assert_eq!(
+        moved, 2340,
+        "16384 / 7 slots move to the new shard, no more"
+    );
+}
+
+/// A commit that forgot new files (`git commit -a` after a grow) leaves a
+/// committed state whose topology names more shards than it has
+/// StatefulSets: plan and build still answer, never panic.
+#[test]
+fn a_partly_committed_grow_is_no_panic() {
+    let ws = built_demo();
+    let repo = ws.path();
+    git(repo, &["init", "-q"]);
+    git(repo, &["add", "."]);
+    git(repo, &["commit", "-qm", "three shards"]);
+    edit(&orders(repo), "shards: 3", "shards: 5");
+    cli(repo).arg("build").assert().success();
+    git(
+        repo,
+        &["commit", "-qam", "five shards, new files forgotten"],
+    );
+    edit(&orders(repo), "shards: 5", "shards: 5\n  drainShards: 2");
+    plan(repo, &[], 0);
+    cli(repo).arg("build").assert().success();
 }
 
 #[test]

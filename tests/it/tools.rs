@@ -226,3 +226,63 @@ fn external_secrets_spell_out_the_defaults_of_their_crd() {
     }
     assert!(checked >= 5, "the CRD schema has defaults to check");
 }
+
+/// Every field a CRD defaults inside a list item that we render: Argo CD
+/// compares such lists item by item, so a default the API server fills in
+/// there shows the object OutOfSync forever unless it is rendered. Walks
+/// each rendered custom resource along its CRD schema.
+#[test]
+fn no_custom_resource_leaves_a_list_item_default_to_the_api_server() {
+    fn walk(
+        schema: &serde_json::Value,
+        value: &serde_json::Value,
+        in_list: bool,
+        at: &str,
+        out: &mut Vec<String>,
+    ) {
+        if let (Some(props), Some(obj)) = (schema["properties"].as_object(), value.as_object()) {
+            for (name, s) in props {
+                match obj.get(name) {
+                    Some(v) => walk(s, v, in_list, &format!("{at}.{name}"), out),
+                    None if in_list && s.get("default").is_some() => {
+                        out.push(format!("{at}.{name} (default {})", s["default"]));
+                    }
+                    None => {}
+                }
+            }
+        }
+        if let (Some(items), Some(list)) = (schema.get("items"), value.as_array()) {
+            for (i, v) in list.iter().enumerate() {
+                walk(items, v, true, &format!("{at}[{i}]"), out);
+            }
+        }
+    }
+    let ws = built_demo();
+    let out = ws.path().join("output");
+    let schemas = crate::common::root().join("../shared/schemas/crds");
+    let all = files(&out);
+    let mut missing = Vec::new();
+    let mut walked = 0;
+    for (k, schema) in CUSTOM {
+        let schema: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(schemas.join(schema)).unwrap()).unwrap();
+        for path in all.iter().filter(|p| kind(p) == *k) {
+            let value: serde_json::Value =
+                serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+            walk(
+                &schema,
+                &value,
+                false,
+                &path.display().to_string(),
+                &mut missing,
+            );
+            walked += 1;
+        }
+    }
+    assert!(walked >= CUSTOM.len());
+    assert!(
+        missing.is_empty(),
+        "defaults left to the API server:\n{}",
+        missing.join("\n")
+    );
+}

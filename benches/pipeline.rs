@@ -49,12 +49,11 @@ fn pipeline(c: &mut Criterion) {
     let (valid, diags) = validate_all(&loaded.specs, &loaded.sources);
     assert!(diags.is_empty(), "{diags:?}");
     let deployments = valid.len();
-    let templates = Templates::load(None).unwrap();
+    let templates = Templates::builtin();
     let render_inputs = Inputs {
         templates: &templates,
         output_path: Some("output"),
         committed: &Default::default(),
-        cache: None,
     };
 
     c.bench_function(&format!("load {deployments} specs"), |b| {

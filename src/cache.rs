@@ -20,7 +20,13 @@ use std::path::PathBuf;
 
 use sha2::{Digest, Sha256};
 
-use crate::render::File;
+use crate::digest::{hex, sha256_hex};
+
+use rayon::prelude::*;
+
+use crate::output::File;
+use crate::render::{self, Deployment, Inputs, RenderError, Rendered};
+use crate::spec::validate::Redis;
 
 pub struct Cache {
     dir: PathBuf,
@@ -35,20 +41,6 @@ pub struct Entry {
     /// (path, SHA-256 hex of the contents), in render order.
     pub files: Vec<(PathBuf, String)>,
     pub job: Option<String>,
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
-/// Lower-case hex of a digest.
-pub fn hex(digest: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::with_capacity(digest.len() * 2);
-    for b in digest {
-        let _ = write!(out, "{b:02x}");
-    }
-    out
 }
 
 impl Cache {
@@ -144,4 +136,64 @@ pub fn committed_files(entry: &Entry, committed: &HashMap<&OsStr, &Vec<u8>>) -> 
             })
         })
         .collect()
+}
+
+/// [`render::render_all`] through the cache: a deployment whose entry says
+/// its committed files are exactly what it renders is taken as committed,
+/// every other one is rendered (and its entry written). Without a cache,
+/// plain rendering.
+pub fn render_all(
+    specs: &[Redis],
+    inputs: &Inputs,
+    cache: Option<&Cache>,
+) -> Result<Rendered, RenderError> {
+    let Some(cache) = cache else {
+        return render::render_all(specs, inputs);
+    };
+    // Path bytes as keys: hashing a Path walks its components.
+    let lookup: HashMap<&OsStr, &Vec<u8>> = inputs
+        .committed
+        .iter()
+        .map(|(p, b)| (p.as_os_str(), b))
+        .collect();
+    let deployments = specs
+        .par_iter()
+        .map(|redis| render_cached(redis, inputs, cache, &lookup))
+        .collect::<Result<Vec<_>, RenderError>>()?;
+    render::assemble(specs, deployments, inputs.output_path)
+}
+
+/// One deployment: from the cache when the committed files are what it
+/// renders, else rendered and recorded.
+fn render_cached(
+    redis: &Redis,
+    inputs: &Inputs,
+    cache: &Cache,
+    committed: &HashMap<&OsStr, &Vec<u8>>,
+) -> Result<Deployment, RenderError> {
+    let topology = crate::topology::committed_file(&redis.dir, &redis.name);
+    let spec = format!("{redis:?}");
+    let key = cache.key(&[
+        spec.as_bytes(),
+        inputs.templates.fingerprint().as_bytes(),
+        inputs.output_path.map_or(&b"\0"[..], str::as_bytes),
+        inputs
+            .committed
+            .get(&topology)
+            .map_or(&[][..], Vec::as_slice),
+    ]);
+    if let Some(entry) = cache.get(&key) {
+        if let Some(files) = committed_files(&entry, committed) {
+            // The committed slot map is the one rendered from it, which
+            // gives no slot to a shard the spec lacks: nothing is stranded.
+            return Ok(Deployment {
+                files,
+                job: entry.job,
+                stranded: Vec::new(),
+            });
+        }
+    }
+    let deployment = render::render_deployment(redis, inputs)?;
+    cache.put(&key, &deployment.files, deployment.job.as_deref());
+    Ok(deployment)
 }

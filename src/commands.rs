@@ -12,9 +12,9 @@ use crate::cli::{Cli, Color, Command, DiffArgs, DiffFormat, InitArgs, PlanArgs, 
 use crate::diag::{self, Diagnostic, Severity};
 use crate::diff;
 use crate::output;
-use crate::render::{self, File, templates::Templates};
+use crate::output::File;
+use crate::render::{self, templates, templates::Templates};
 use crate::source::Sources;
-use crate::spec::load;
 use crate::spec::model::Mode;
 use crate::spec::validate::{self, Redis};
 
@@ -122,7 +122,7 @@ impl Reporter {
 
 /// Loads and validates; prints diagnostics; `None` when there were errors.
 fn load_and_validate(specs: &Path, reporter: &Reporter) -> Option<(Sources, Vec<Redis>)> {
-    let loaded = load::load_dir(specs);
+    let loaded = crate::input::load_dir(specs);
     let (valid, mut diags) = validate::validate_all(&loaded.specs, &loaded.sources);
     let mut all = loaded.diagnostics;
     all.append(&mut diags);
@@ -174,6 +174,60 @@ fn git_head() -> bool {
         .is_ok_and(|s| s.success())
 }
 
+/// The override templates of `--templates DIR` (file name -> source). A
+/// missing folder, or a file in it whose name is no template's, is an error
+/// naming it: a typo must not silently fall back to the built-in template.
+fn read_templates(
+    dir: Option<&Path>,
+) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
+    let mut out = std::collections::BTreeMap::new();
+    let Some(dir) = dir else {
+        return Ok(out);
+    };
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        anyhow::anyhow!(
+            "--templates {}: {}",
+            dir.display(),
+            if e.kind() == std::io::ErrorKind::NotFound {
+                "no such folder".to_owned()
+            } else {
+                e.to_string()
+            }
+        )
+    })?;
+    let names: Vec<&str> = templates::BUILTIN.iter().map(|(n, _)| *n).collect();
+    let mut unknown = Vec::new();
+    for entry in entries {
+        let entry = entry.with_context(|| format!("--templates {}", dir.display()))?;
+        let path = entry.path();
+        if !path.is_file() {
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue;
+        }
+        if !names.contains(&name.as_str()) {
+            let hint = diag::did_you_mean(&name, names.iter().copied())
+                .map_or_else(String::new, |n| format!("; did you mean '{n}'?"));
+            unknown.push(format!("'{}' is not a template{hint}", path.display()));
+            continue;
+        }
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read template '{}'", path.display()))?;
+        out.insert(name, text);
+    }
+    if !unknown.is_empty() {
+        unknown.sort();
+        bail!(
+            "{} (the templates are: {}); nothing was written",
+            unknown.join("; "),
+            names.join(", ")
+        );
+    }
+    Ok(out)
+}
+
 /// Renders validated specs in memory, with the built-in or overriding templates.
 pub fn compile(
     specs: &[Redis],
@@ -181,17 +235,17 @@ pub fn compile(
     output: &Path,
     committed: &output::Existing,
 ) -> anyhow::Result<render::Rendered> {
-    let templates = Templates::load(templates)?;
+    let templates = Templates::new(&read_templates(templates)?)?;
     let output_path = repo_path(output);
     let cache = crate::cache::Cache::open();
-    render::render_all(
+    crate::cache::render_all(
         specs,
         &render::Inputs {
             templates: &templates,
             output_path: output_path.as_deref(),
             committed: &committed.generated,
-            cache: cache.as_ref(),
         },
+        cache.as_ref(),
     )
     .map_err(|err| match err {
         // Name the committed file as the user finds it, under the output folder.

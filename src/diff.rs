@@ -16,7 +16,7 @@ use serde::Serialize;
 use serde_yaml::Value;
 use similar::TextDiff;
 
-use crate::render::File;
+use crate::output::File;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DiffError {

@@ -12,6 +12,8 @@ pub mod cli;
 pub mod commands;
 pub mod diag;
 pub mod diff;
+pub mod digest;
+pub mod input;
 pub mod output;
 pub mod plan;
 pub mod render;

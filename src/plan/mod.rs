@@ -20,7 +20,7 @@ use state::slash;
 pub use state::{State, states};
 
 use crate::diff::{self, Change};
-use crate::render::File;
+use crate::output::File;
 use crate::spec::quantity::Quantity;
 use crate::spec::validate::Redis;
 use crate::topology::slots::{Move, SLOTS};

@@ -219,5 +219,5 @@ pub fn sha256_hex(data: &BTreeMap<String, String>) -> String {
         hasher.update((v.len() as u64).to_be_bytes());
         hasher.update(v.as_bytes());
     }
-    crate::cache::hex(&hasher.finalize())
+    crate::digest::hex(&hasher.finalize())
 }

@@ -3,8 +3,8 @@
 //! The sources in `templates/` are compiled into the binary; `--templates DIR`
 //! overrides any of them by file name (a missing file falls back to the
 //! built-in one), so a platform team can adapt a script without forking.
-
-use std::path::Path;
+//! The override files are read by the caller (`commands`): no file system
+//! here.
 
 use minijinja::{Environment, UndefinedBehavior};
 use sha2::Digest;
@@ -48,11 +48,6 @@ pub struct Templates {
 
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateError {
-    #[error("cannot read template '{path}': {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
     #[error("template '{name}': {source:#}")]
     Template {
         name: String,
@@ -61,8 +56,16 @@ pub enum TemplateError {
 }
 
 impl Templates {
-    /// The built-in templates, with files from `overrides` taking their place.
-    pub fn load(overrides: Option<&Path>) -> Result<Templates, TemplateError> {
+    /// The built-in templates.
+    pub fn builtin() -> Templates {
+        Templates::new(&std::collections::BTreeMap::new()).expect("the built-in templates compile")
+    }
+
+    /// The built-in templates, with `overrides` (file name -> source, read
+    /// by the caller) taking their place.
+    pub fn new(
+        overrides: &std::collections::BTreeMap<String, String>,
+    ) -> Result<Templates, TemplateError> {
         let mut env = Environment::new();
         // A misspelt variable in an override is an error, not an empty string.
         env.set_undefined_behavior(UndefinedBehavior::Strict);
@@ -74,15 +77,10 @@ impl Templates {
         );
         let mut hasher = sha2::Sha256::new();
         for (name, builtin) in BUILTIN {
-            let source = match overrides.map(|d| d.join(name)) {
-                Some(path) if path.is_file() => {
-                    std::fs::read_to_string(&path).map_err(|source| TemplateError::Read {
-                        path: path.display().to_string(),
-                        source,
-                    })?
-                }
-                _ => (*builtin).to_owned(),
-            };
+            let source = overrides
+                .get(*name)
+                .cloned()
+                .unwrap_or_else(|| (*builtin).to_owned());
             hasher.update(name.as_bytes());
             hasher.update((source.len() as u64).to_be_bytes());
             hasher.update(source.as_bytes());
@@ -92,7 +90,7 @@ impl Templates {
                     source,
                 })?;
         }
-        let fingerprint = crate::cache::hex(&hasher.finalize());
+        let fingerprint = crate::digest::hex(&hasher.finalize());
         Ok(Templates { env, fingerprint })
     }
 

@@ -23,14 +23,13 @@ fn demo_inputs() -> Vec<(PathBuf, Vec<u8>)> {
 fn compile(root: &Path, inputs: Vec<(PathBuf, Vec<u8>)>) {
     let loaded = load_files(root, inputs);
     let (valid, _diags) = validate_all(&loaded.specs, &loaded.sources);
-    let templates = Templates::load(None).unwrap();
+    let templates = Templates::builtin();
     let files = render_all(
         &valid,
         &Inputs {
             templates: &templates,
             output_path: Some("output"),
             committed: &Default::default(),
-            cache: None,
         },
     )
     .unwrap()
@@ -192,12 +191,11 @@ fn parallel_rendering_gives_the_bytes_of_serial_rendering() {
     let (valid, diags) = validate_all(&loaded.specs, &loaded.sources);
     assert!(diags.is_empty(), "{diags:?}");
     assert_eq!(valid.len(), 100);
-    let templates = Templates::load(None).unwrap();
+    let templates = Templates::builtin();
     let inputs = Inputs {
         templates: &templates,
         output_path: Some("output"),
         committed: &Default::default(),
-        cache: None,
     };
     let parallel = render_all(&valid, &inputs).unwrap().files;
     let serial = rayon::ThreadPoolBuilder::new()

@@ -13,9 +13,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use redis_gitops::input::load_dir;
 use redis_gitops::render::config;
 use redis_gitops::render::templates::Templates;
-use redis_gitops::spec::load::load_dir;
 use redis_gitops::spec::model::Engine;
 use redis_gitops::spec::validate::{Redis, validate_all};
 
@@ -206,7 +206,7 @@ const EXPECTED: &[(&str, &str, &str, &str)] = &[
 
 #[test]
 fn every_rendered_config_starts_a_real_server_with_the_spec_settings() {
-    let templates = Templates::load(None).unwrap();
+    let templates = Templates::builtin();
     let demo = demo();
     assert_eq!(
         demo.len(),
@@ -311,7 +311,7 @@ fn every_rendered_config_starts_a_real_server_with_the_spec_settings() {
 
 #[test]
 fn every_rendered_script_parses_as_posix_sh() {
-    let templates = Templates::load(None).unwrap();
+    let templates = Templates::builtin();
     for redis in &demo() {
         for (name, text) in config::files(redis, &templates).unwrap() {
             if !name.ends_with(".sh") {

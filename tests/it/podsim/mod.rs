@@ -105,7 +105,7 @@ fn run(cmd: &str, args: &[&str]) {
 }
 
 fn digest(value: &impl serde::Serialize) -> String {
-    redis_gitops::cache::sha256_hex(&serde_json::to_vec(value).unwrap())[..16].to_owned()
+    redis_gitops::digest::sha256_hex(&serde_json::to_vec(value).unwrap())[..16].to_owned()
 }
 
 impl Sim {

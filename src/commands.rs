@@ -305,6 +305,23 @@ fn load_and_render(
     }))
 }
 
+/// `path` made absolute with `.` and `..` resolved lexically.
+fn normalised(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = PathBuf::new();
+    for c in abs.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 fn build(
     specs_dir: &Path,
     out: &Path,
@@ -312,6 +329,15 @@ fn build(
     allow_blocked: &[String],
     reporter: &Reporter,
 ) -> anyhow::Result<u8> {
+    let (s, o) = (normalised(specs_dir), normalised(out));
+    if o.starts_with(&s) || s.starts_with(&o) {
+        bail!(
+            "the output folder '{}' and the specs folder '{}' are inside one another: \
+             generated files would be read as specs or specs pruned as output; nothing was written",
+            out.display(),
+            specs_dir.display()
+        );
+    }
     let Some(Rendered {
         specs,
         committed: existing,
@@ -569,6 +595,12 @@ fn plan_command(
     // The state the plan starts from.
     let source = match (&args.from_git, &args.from) {
         (Some(rev), _) => Some(output::read_git(out, rev)?),
+        (None, Some(dir)) if !dir.is_dir() => {
+            bail!(
+                "plan --from {}: no such folder (an empty state would plan every deployment as new)",
+                dir.display()
+            )
+        }
         (None, Some(dir)) => Some(output::read(dir)?),
         (None, None) if !args.working_tree && at_head(out, "plan", reporter) => {
             Some(output::read_git(out, "HEAD")?)

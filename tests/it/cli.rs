@@ -310,6 +310,59 @@ fn templates_can_be_overridden_by_file_name() {
     cli(ws.path()).arg("check").assert().code(1);
 }
 
+/// A typo in `--templates` or in an override's file name is an error that
+/// names it, not a silent fall-back to the built-in templates.
+#[test]
+fn a_missing_templates_folder_or_an_unknown_template_file_is_an_error() {
+    let ws = workspace(&demo_specs());
+    let out = cli(ws.path())
+        .args(["build", "--templates", "my-templatse"])
+        .assert()
+        .code(2);
+    let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert_eq!(err, "error: --templates my-templatse: no such folder\n");
+    let templates = ws.path().join("my-templates");
+    fs::create_dir_all(&templates).unwrap();
+    fs::write(templates.join("start-redis.j2"), "#!/bin/sh\n").unwrap();
+    let out = cli(ws.path())
+        .args(["build", "--templates", "my-templates"])
+        .assert()
+        .code(2);
+    let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert!(
+        err.contains(
+            "'my-templates/start-redis.j2' is not a template; did you mean 'start-redis.sh.j2'?"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("nothing was written"), "{err}");
+    assert!(!ws.path().join("output").exists());
+}
+
+#[test]
+fn an_output_folder_inside_the_specs_folder_or_around_it_is_refused() {
+    let ws = workspace(&demo_specs());
+    let before = tree(&ws.path().join("specs"));
+    for (specs, output) in [
+        ("specs", "specs/output"),
+        ("specs", "."),
+        ("./specs/", "./specs/../specs"),
+    ] {
+        let out = cli(ws.path())
+            .args(["build", "--specs", specs, "--output", output])
+            .assert()
+            .code(2);
+        let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+        assert!(
+            err.contains("are inside one another"),
+            "{specs} {output}: {err}"
+        );
+        assert!(err.contains("nothing was written"), "{err}");
+    }
+    assert_eq!(tree(&ws.path().join("specs")), before);
+    assert!(!ws.path().join("output").exists());
+}
+
 #[test]
 fn a_misspelt_template_variable_is_an_error_not_an_empty_string() {
     let ws = workspace(&demo_specs());

@@ -588,9 +588,20 @@ fn plan_from_git_compares_with_a_committed_revision() {
     git(ws.path(), &["add", "."]);
     git(ws.path(), &["commit", "-qm", "five shards"]);
     assert!(plan(ws.path(), &[], 0).contains("= payments/orders: unchanged"));
-    // --from DIR reads another folder as the committed state.
-    let text = plan(ws.path(), &["--from", "no-such-dir"], 0);
+    // --from DIR reads another folder as the committed state; a missing
+    // one is an error, not an empty state.
+    fs::create_dir_all(ws.path().join("empty")).unwrap();
+    let text = plan(ws.path(), &["--from", "empty"], 0);
     assert!(text.contains("safe     new deployment"), "{text}");
+    let out = cli(ws.path())
+        .args(["plan", "--from", "no-such-dir"])
+        .assert()
+        .code(2);
+    let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert!(
+        err.contains("plan --from no-such-dir: no such folder"),
+        "{err}"
+    );
 }
 
 /// One spec edit of the property test below.

@@ -1,11 +1,12 @@
 //! redis-gitops: an offline compiler from Redis specs to Kubernetes manifests.
 //!
-//! The pipeline, one module per stage:
-//! [`spec::load`] (files -> merged documents) -> [`spec::validate`] (documents
-//! -> checked [`spec::validate::Redis`]) -> [`render`] (Redis -> objects and
-//! files, pure) -> [`output`] (files <-> the output folder). [`commands`] wires
-//! the stages to the CLI; nothing between load and output touches the disk,
-//! a clock or randomness.
+//! The pipeline, one module per stage: [`input`] (the specs folder -> bytes)
+//! -> [`spec::load`] (bytes -> merged documents) -> [`spec::validate`]
+//! (documents -> checked [`spec::validate::Redis`]) -> [`render`] (Redis ->
+//! objects and files, pure) -> [`output`] (files <-> the output folder).
+//! [`commands`] wires the stages to the CLI, with [`cache`] at the edge;
+//! nothing between input and output touches the disk, a clock or
+//! randomness. ARCHITECTURE.md has the map.
 
 pub mod cache;
 pub mod cli;

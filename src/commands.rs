@@ -141,10 +141,8 @@ fn load_and_validate(specs: &Path, reporter: &Reporter) -> Option<(Sources, Vec<
 /// output), the output folder as it is: `None`.
 fn slot_state(out: &Path, on_disk: &output::Existing) -> Option<output::Existing> {
     let is_topology = |p: &Path| {
-        p.file_name().is_some_and(|n| {
-            let n = n.to_string_lossy();
-            n.starts_with("configmap-") && n.ends_with("-topology.yaml")
-        })
+        p.file_name()
+            .is_some_and(|n| crate::names::is_topology_file(&n.to_string_lossy()))
     };
     if !git_head() {
         return None;

@@ -279,7 +279,7 @@ fn deployment_of(path: &Path, value: &Value) -> String {
     let dir = path.parent().unwrap_or(Path::new(""));
     let is_entry = dir
         .file_name()
-        .is_some_and(|n| n.to_string_lossy().starts_with('_'));
+        .is_some_and(|n| crate::names::is_entry_folder(&n.to_string_lossy()));
     let dir = if is_entry {
         let part_of = value["metadata"]["labels"]["app.kubernetes.io/part-of"]
             .as_str()

@@ -15,6 +15,7 @@ pub mod diag;
 pub mod diff;
 pub mod digest;
 pub mod input;
+pub mod names;
 pub mod output;
 pub mod plan;
 pub mod render;

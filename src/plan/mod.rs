@@ -175,7 +175,7 @@ pub fn plan(
         .iter()
         .filter_map(|f| f.path.parent().map(slash))
         .chain(committed.keys().filter_map(|p| p.parent().map(slash)))
-        .filter(|d| !d.split('/').any(|c| c.starts_with('_')))
+        .filter(|d| !d.split('/').any(crate::names::is_entry_folder))
         .collect();
     let datasets: BTreeMap<String, u64> = specs
         .iter()
@@ -398,7 +398,7 @@ fn compare(b: &State, a: &State, findings: &mut Vec<Finding>) -> Vec<Move> {
                 // Only volumes that exist now; new pods get the new size.
                 let mut commands = Vec::new();
                 for (sts, replicas) in &b.statefulsets {
-                    if sts.ends_with("-sentinel") {
+                    if sts.ends_with(crate::names::SENTINEL_SUFFIX) {
                         continue;
                     }
                     for i in 0..*replicas {

@@ -49,7 +49,7 @@ pub fn states<'a>(
         let Some(dir) = path.parent() else { continue };
         if dir
             .components()
-            .any(|c| c.as_os_str().to_string_lossy().starts_with('_'))
+            .any(|c| crate::names::is_entry_folder(&c.as_os_str().to_string_lossy()))
         {
             continue;
         }

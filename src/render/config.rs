@@ -39,7 +39,7 @@ pub const HANDOVER_WAIT_S: u32 = 20;
 pub const CATCH_UP_S: u32 = 10;
 
 pub fn config_map_name(redis: &Redis) -> String {
-    format!("{}-config", redis.name)
+    crate::names::config(&redis.name)
 }
 
 #[derive(Serialize)]
@@ -103,7 +103,7 @@ fn context(redis: &Redis) -> Ctx<'_> {
             quorum,
             down_after_ms,
             failover_timeout_ms,
-            sentinel_prefix: format!("{}-sentinel", redis.name),
+            sentinel_prefix: crate::names::sentinel(&redis.name),
             handover_ms: (CATCH_UP_S + HANDOVER_WAIT_S + 5) * 1000,
             handover_wait_s: HANDOVER_WAIT_S,
         }),

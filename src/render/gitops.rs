@@ -131,7 +131,7 @@ pub fn statefulsets(redis: &Redis) -> Vec<(&'static str, String)> {
         Topology::Standalone => vec![("StatefulSet", redis.name.clone())],
         Topology::Sentinel { .. } => vec![
             ("StatefulSet", redis.name.clone()),
-            ("StatefulSet", format!("{}-sentinel", redis.name)),
+            ("StatefulSet", crate::names::sentinel(&redis.name)),
         ],
         Topology::Cluster { shards, .. } => (0..shards)
             .map(|i| ("StatefulSet", shard_name(redis, i)))

@@ -27,11 +27,11 @@ use super::{Component, REDIS_PORT, Wave, meta, selector};
 use crate::spec::validate::Redis;
 
 pub fn name(redis: &Redis, topology_hash: &str) -> String {
-    format!("{}-reconcile-{topology_hash}", redis.name)
+    crate::names::reconcile_job(&redis.name, topology_hash)
 }
 
 fn policy_name(redis: &Redis) -> String {
-    format!("{}-reconcile", redis.name)
+    crate::names::reconcile_policy(&redis.name)
 }
 
 pub fn render(redis: &Redis, topology_hash: &str) -> Job {
@@ -69,7 +69,7 @@ pub fn render(redis: &Redis, topology_hash: &str) -> Job {
 }
 
 pub fn repair_name(redis: &Redis) -> String {
-    format!("{}-repair", redis.name)
+    crate::names::repair(&redis.name)
 }
 
 /// The repair CronJob: the same script and pod as the reconcile Job, in

@@ -138,7 +138,7 @@ pub fn disruption_budgets(redis: &Redis) -> Vec<PodDisruptionBudget> {
             if sentinels > 1 {
                 out.push(pdb(
                     redis,
-                    format!("{}-sentinel", redis.name),
+                    crate::names::sentinel(&redis.name),
                     Component::Sentinel,
                 ));
             }

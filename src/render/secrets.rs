@@ -10,7 +10,7 @@ use crate::spec::validate::{Redis, Tls};
 /// The Secret holding tls.crt, tls.key and ca.crt.
 pub fn tls_secret_name(redis: &Redis, tls: &Tls) -> String {
     if tls.cert_manager.is_some() {
-        format!("{}-tls", redis.name)
+        crate::names::tls(&redis.name)
     } else {
         tls.secret_name.clone()
     }

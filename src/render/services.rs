@@ -75,7 +75,7 @@ pub fn render(redis: &Redis) -> Vec<Service> {
     if redis.metrics.is_some() {
         let mut metadata = meta(
             redis,
-            format!("{}-metrics", redis.name),
+            crate::names::metrics(&redis.name),
             Component::Deployment,
             Wave::Prerequisite,
         );

@@ -17,7 +17,7 @@ use crate::topology::SLOTS_KEY;
 use crate::topology::slots::SlotMap;
 
 pub fn name(redis: &Redis) -> String {
-    format!("{}-topology", redis.name)
+    crate::names::topology(&redis.name)
 }
 
 /// `nodes`: one line per pod, `<shard> <pod> <host> <port>`, shard order,

@@ -82,7 +82,7 @@ pub fn render(redis: &Redis, checksums: &super::config::Checksums) -> Vec<Statef
             ),
             statefulset(
                 redis,
-                format!("{}-sentinel", redis.name),
+                crate::names::sentinel(&redis.name),
                 Component::Sentinel,
                 sentinels,
                 &checksums.sentinel,
@@ -107,7 +107,7 @@ pub fn render(redis: &Redis, checksums: &super::config::Checksums) -> Vec<Statef
 }
 
 pub fn shard_name(redis: &Redis, shard: u32) -> String {
-    format!("{}-shard-{shard}", redis.name)
+    crate::names::shard(&redis.name, shard)
 }
 
 fn statefulset(

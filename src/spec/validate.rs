@@ -473,15 +473,15 @@ impl Cx<'_> {
         // The longest name derived from it, and that name's limit.
         let (longest, limit) = match topology {
             Some(Topology::Cluster { shards, .. }) => (
-                format!("{}-shard-{}", name.value, shards.saturating_sub(1)),
+                crate::names::shard(&name.value, shards.saturating_sub(1)),
                 MAX_STATEFULSET_NAME,
             ),
             Some(Topology::Sentinel { .. }) => {
-                (format!("{}-sentinel", name.value), MAX_STATEFULSET_NAME)
+                (crate::names::sentinel(&name.value), MAX_STATEFULSET_NAME)
             }
-            _ => (format!("{}-headless", name.value), MAX_NAME),
+            _ => (crate::names::headless(&name.value), MAX_NAME),
         };
-        let job = format!("{}-reconcile-12345678", name.value);
+        let job = crate::names::reconcile_job(&name.value, "12345678");
         let (longest, limit) = if longest.len() > limit || job.len() <= MAX_NAME {
             (longest, limit)
         } else {

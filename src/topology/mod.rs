@@ -38,8 +38,7 @@ pub fn derive(previous: Option<SlotMap>, shards: u32, drain: u32) -> Derived {
 
 /// The ConfigMap holding a deployment's topology, relative to the output folder.
 pub fn committed_file(dir: &Path, name: &str) -> PathBuf {
-    dir.join(name)
-        .join(format!("configmap-{name}-topology.yaml"))
+    crate::names::topology_file(dir, name)
 }
 
 /// The data key of the slot map in that ConfigMap.

@@ -1,0 +1,99 @@
+//! Every name derived from a deployment's name, in one place: validation
+//! checks their lengths, rendering names the objects, the planner and the
+//! commands recognise them in committed files.
+
+use std::path::{Path, PathBuf};
+
+/// Sentinel mode: the Sentinel StatefulSet.
+pub fn sentinel(name: &str) -> String {
+    format!("{name}{SENTINEL_SUFFIX}")
+}
+
+/// The suffix of the Sentinel StatefulSet's name.
+pub const SENTINEL_SUFFIX: &str = "-sentinel";
+
+/// The headless Service that publishes every pod's DNS name.
+pub fn headless(name: &str) -> String {
+    format!("{name}-headless")
+}
+
+/// Cluster mode: the StatefulSet of shard `shard`.
+pub fn shard(name: &str, shard: u32) -> String {
+    format!("{name}-shard-{shard}")
+}
+
+/// The ConfigMap of redis.conf, sentinel.conf and the scripts.
+pub fn config(name: &str) -> String {
+    format!("{name}-config")
+}
+
+/// Cluster mode: the ConfigMap of the committed slot map.
+pub fn topology(name: &str) -> String {
+    format!("{name}-topology")
+}
+
+/// The metrics Service.
+pub fn metrics(name: &str) -> String {
+    format!("{name}-metrics")
+}
+
+/// Cluster mode: the reconcile Job of one topology.
+pub fn reconcile_job(name: &str, topology_hash: &str) -> String {
+    format!("{name}-reconcile-{topology_hash}")
+}
+
+/// Cluster mode: the NetworkPolicy of the reconcile Job and repair CronJob.
+pub fn reconcile_policy(name: &str) -> String {
+    format!("{name}-reconcile")
+}
+
+/// Cluster mode: the repair CronJob.
+pub fn repair(name: &str) -> String {
+    format!("{name}-repair")
+}
+
+/// The cert-manager Certificate's Secret.
+pub fn tls(name: &str) -> String {
+    format!("{name}-tls")
+}
+
+/// The file of an object in a deployment folder: `<kind>-<name>.yaml`.
+pub fn object_file(kind: &str, object: &str) -> String {
+    format!("{}-{object}.yaml", kind.to_ascii_lowercase())
+}
+
+/// The topology ConfigMap's file, relative to the output folder.
+pub fn topology_file(dir: &Path, name: &str) -> PathBuf {
+    dir.join(name)
+        .join(object_file("ConfigMap", &topology(name)))
+}
+
+/// Whether a file name is a topology ConfigMap's.
+pub fn is_topology_file(file_name: &str) -> bool {
+    file_name.starts_with("configmap-") && file_name.ends_with("-topology.yaml")
+}
+
+/// A folder whose name starts with `_` holds entry points (Argo CD, Flux),
+/// not a deployment.
+pub fn is_entry_folder(folder_name: &str) -> bool {
+    folder_name.starts_with('_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_topology_file_is_recognised_as_one() {
+        let f = topology_file(Path::new("payments"), "orders");
+        assert_eq!(
+            f,
+            Path::new("payments/orders/configmap-orders-topology.yaml")
+        );
+        assert!(is_topology_file(&f.file_name().unwrap().to_string_lossy()));
+        assert!(!is_topology_file(&object_file(
+            "ConfigMap",
+            &config("a-topology")
+        )));
+    }
+}

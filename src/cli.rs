@@ -30,7 +30,9 @@ pub struct Global {
     /// Colour diagnostics (NO_COLOR is honoured with auto).
     #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
-    /// Print only errors.
+    /// Print nothing but errors; the exit code tells the result (as with
+    /// `git diff --quiet`). `schema` and `init --file -` still print what
+    /// they are asked for.
     #[arg(long, short, global = true)]
     pub quiet: bool,
 }

@@ -526,7 +526,9 @@ fn check(
         changes.missing.len(),
         changes.extra.len()
     );
-    emit(&report_text);
+    if !reporter.quiet {
+        emit(&report_text);
+    }
     Ok(1)
 }
 
@@ -563,7 +565,7 @@ fn diff_command(
         DiffFormat::Github => diff::Format::Github,
     };
     let text = diff::format(&report, format, out);
-    if !(reporter.quiet && matches!(format, diff::Format::Text { .. })) {
+    if !reporter.quiet {
         emit(&text);
     }
     Ok(u8::from(args.exit_code && !report.is_empty()))
@@ -623,7 +625,9 @@ fn plan_command(
         PlanFormat::Markdown => crate::plan::Format::Markdown,
         PlanFormat::Json => crate::plan::Format::Json,
     };
-    emit(&crate::plan::format(&plan, format));
+    if !reporter.quiet {
+        emit(&crate::plan::format(&plan, format));
+    }
     Ok(u8::from(plan.blocked()))
 }
 

@@ -363,6 +363,48 @@ fn an_output_folder_inside_the_specs_folder_or_around_it_is_refused() {
     assert!(!ws.path().join("output").exists());
 }
 
+/// `--quiet` means the same for every command: nothing on stdout or
+/// stderr but errors, the exit code tells.
+#[test]
+fn quiet_means_the_same_for_every_command() {
+    let ws = built_demo();
+    // A change the specs make: check stale, diff and plan see it.
+    let orders = ws.path().join("specs/payments/orders.yaml");
+    let text = fs::read_to_string(&orders).unwrap();
+    fs::write(&orders, text.replacen("shards: 3", "shards: 4", 1)).unwrap();
+    for (args, code) in [
+        (&["validate", "--quiet"][..], 0),
+        (&["check", "--quiet"], 1),
+        (&["diff", "--quiet", "--exit-code"], 1),
+        (&["diff", "-q", "--format", "json"], 0),
+        (&["plan", "--quiet"], 0),
+        (&["plan", "-q", "--format", "markdown"], 0),
+        (&["build", "--quiet"], 0),
+        (&["check", "-q"], 0),
+    ] {
+        let out = cli(ws.path()).args(args).assert().code(code);
+        let o = out.get_output();
+        assert!(
+            o.stdout.is_empty(),
+            "{args:?} printed {}",
+            String::from_utf8_lossy(&o.stdout)
+        );
+        assert!(
+            o.stderr.is_empty(),
+            "{args:?} printed {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    // Errors still print.
+    fs::write(
+        &orders,
+        "apiVersion: redis-gitops/v1\nkind: Redis\nmetadata: {name: x}\nspec: {shard: 3}\n",
+    )
+    .unwrap();
+    let out = cli(ws.path()).args(["check", "--quiet"]).assert().code(2);
+    assert!(!out.get_output().stderr.is_empty());
+}
+
 #[test]
 fn a_misspelt_template_variable_is_an_error_not_an_empty_string() {
     let ws = workspace(&demo_specs());

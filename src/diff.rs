@@ -194,13 +194,13 @@ fn object_diff(
     new: &Located,
 ) -> ObjectDiff {
     let (old_text, new_text) = match change {
-        Change::Added => (String::new(), yaml(&masked(&new.value, None, false))),
-        Change::Removed => (yaml(&masked(&new.value, None, false)), String::new()),
+        Change::Added => (String::new(), yaml(&masked_object(&new.value, None, false))),
+        Change::Removed => (yaml(&masked_object(&new.value, None, false)), String::new()),
         Change::Changed => {
             let old = &old.expect("changed objects have both sides").value;
             (
-                yaml(&masked(old, Some(&new.value), false)),
-                yaml(&masked(&new.value, Some(old), true)),
+                yaml(&masked_object(old, Some(&new.value), false)),
+                yaml(&masked_object(&new.value, Some(old), true)),
             )
         }
     };
@@ -323,7 +323,10 @@ fn yaml(value: &Value) -> String {
     serde_yaml::to_string(value).unwrap_or_default()
 }
 
-/// Whether a key's words (split at `-`, `_`, `.` and camelCase) name a secret.
+/// Whether a key's value can hold a secret: its words (split at
+/// punctuation and camelCase) name a password, token or credentials, or a
+/// private, API or access key. A bare `key` (`topologyKey`, a Secret item's
+/// `key`, ExternalSecret's `secretKey`) names something, it holds nothing.
 pub fn looks_secret(key: &str) -> bool {
     let mut words = Vec::new();
     let mut word = String::new();
@@ -338,16 +341,45 @@ pub fn looks_secret(key: &str) -> bool {
         prev_lower = c.is_lowercase() || c.is_ascii_digit();
     }
     words.push(word);
-    words.iter().any(|w| {
+    words.retain(|w| !w.is_empty());
+    // A path to a secret (REDIS_PASSWORD_FILE) is no secret.
+    if words
+        .last()
+        .is_some_and(|w| matches!(w.as_str(), "file" | "path" | "dir" | "ref" | "name"))
+    {
+        return false;
+    }
+    let secret_word = words.iter().any(|w| {
         matches!(
             w.as_str(),
-            "password" | "passwd" | "pass" | "token" | "key" | "cert" | "credentials"
+            "password" | "passwd" | "pass" | "token" | "credentials" | "apikey"
         )
-    })
+    });
+    let secret_key = words
+        .windows(2)
+        .any(|p| p[1] == "key" && matches!(p[0].as_str(), "private" | "api" | "access"));
+    secret_word || secret_key
 }
 
 pub const MASK: &str = "***";
 pub const MASK_CHANGED: &str = "*** (changed)";
+
+/// [`masked`], and every value of a Secret's `data` and `stringData`.
+fn masked_object(value: &Value, other: Option<&Value>, is_new: bool) -> Value {
+    let mut value = value.clone();
+    if value["kind"].as_str() == Some("Secret") {
+        for field in ["data", "stringData"] {
+            let theirs = other.and_then(|o| o.get(field));
+            if let Some(Value::Mapping(m)) = value.get_mut(field) {
+                for (k, v) in m.iter_mut() {
+                    let changed = is_new && theirs.and_then(|t| t.get(k)).is_some_and(|o| o != v);
+                    *v = Value::String(if changed { MASK_CHANGED } else { MASK }.to_owned());
+                }
+            }
+        }
+    }
+    masked(&value, other, is_new)
+}
 
 /// `value` with every scalar under a secret-looking key replaced by a mask,
 /// and the `value` of a `{name, value}` pair (an env var) whose name looks secret.
@@ -368,8 +400,12 @@ fn masked(value: &Value, other: Option<&Value>, is_new: bool) -> Value {
                         let secret_key = k
                             .as_str()
                             .is_some_and(|k| looks_secret(k) || (secret_pair && k == "value"));
-                        let secret =
-                            secret_key && !matches!(v, Value::Mapping(_) | Value::Sequence(_));
+                        // A boolean holds no secret (automountServiceAccountToken).
+                        let secret = secret_key
+                            && !matches!(
+                                v,
+                                Value::Mapping(_) | Value::Sequence(_) | Value::Bool(_)
+                            );
                         let v = if secret {
                             let changed = is_new && o.is_some_and(|o| o != v);
                             Value::String(if changed { MASK_CHANGED } else { MASK }.to_owned())
@@ -550,23 +586,58 @@ fn github(report: &Report, root: &Path) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::looks_secret;
+    use super::{Value, looks_secret, masked_object, yaml};
 
     #[test]
     fn secret_looking_keys() {
         for k in [
             "password",
-            "secretKey",
             "token",
-            "tls.key",
-            "ca-cert",
             "REDIS_PASSWORD",
             "authToken",
+            "apiKey",
+            "privateKey",
+            "secretAccessKey",
+            "credentials",
         ] {
             assert!(looks_secret(k), "{k}");
         }
-        for k in ["name", "keyspace", "monkey", "secretName", "passive"] {
+        for k in [
+            "name",
+            "keyspace",
+            "monkey",
+            "secretName",
+            "passive",
+            "key",
+            "secretKey",
+            "topologyKey",
+            "tls.key",
+            "ca-cert",
+            "REDIS_PASSWORD_FILE",
+            "passwordSecretRef",
+        ] {
             assert!(!looks_secret(k), "{k}");
         }
+    }
+
+    #[test]
+    fn secret_data_and_secret_values_are_masked_names_and_booleans_are_not() {
+        let v: Value = serde_yaml::from_str(
+            "kind: Secret\ndata: {tls.key: c2VjcmV0}\nspec:\n  automountServiceAccountToken: false\n  \
+             topologyKey: kubernetes.io/hostname\n  items: [{key: password, path: password}]\n  \
+             env: [{name: REDIS_PASSWORD_FILE, value: /secrets/auth/password}, {name: REDIS_PASSWORD, value: hunter2}]\n",
+        )
+        .unwrap();
+        let text = yaml(&masked_object(&v, None, false));
+        for shown in [
+            "automountServiceAccountToken: false",
+            "topologyKey: kubernetes.io/hostname",
+            "key: password",
+            "value: /secrets/auth/password",
+        ] {
+            assert!(text.contains(shown), "{shown}:\n{text}");
+        }
+        assert!(!text.contains("c2VjcmV0"), "{text}");
+        assert!(!text.contains("hunter2"), "{text}");
     }
 }

@@ -210,8 +210,8 @@ fn removing_a_spec_prunes_its_objects_and_keeps_its_volumes() {
 #[test]
 fn values_under_secret_looking_keys_are_masked_in_every_format() {
     let ws = built_demo();
-    // A committed file someone edited by hand: a secret-looking value and a
-    // password in an env var that the specs do not render.
+    // A committed file someone edited by hand: a token and a password in
+    // env vars that the specs do not render, and a key name changed.
     edit(
         &ws.path()
             .join("output/payments/orders/externalsecret-orders-redis.yaml"),
@@ -222,7 +222,8 @@ fn values_under_secret_looking_keys_are_masked_in_every_format() {
         &ws.path()
             .join("output/payments/orders/statefulset-orders-shard-0.yaml"),
         "        env:\n",
-        "        env:\n        - name: REDIS_PASSWORD\n          value: correct-horse\n",
+        "        env:\n        - name: REDIS_PASSWORD\n          value: correct-horse\n        \
+         - name: API_TOKEN\n          value: battery-staple\n",
     );
     for format in ["text", "markdown", "json", "github"] {
         let diff = cli(ws.path())
@@ -230,8 +231,8 @@ fn values_under_secret_looking_keys_are_masked_in_every_format() {
             .assert()
             .code(0);
         let text = stdout(&diff);
-        assert!(!text.contains("hunter2"), "{format}: {text}");
         assert!(!text.contains("correct-horse"), "{format}: {text}");
+        assert!(!text.contains("battery-staple"), "{format}: {text}");
         assert!(text.contains("***"), "{format}: {text}");
     }
     let diff = cli(ws.path()).arg("diff").assert().code(0);
@@ -239,15 +240,35 @@ fn values_under_secret_looking_keys_are_masked_in_every_format() {
         .into_iter()
         .map(str::to_owned)
         .collect::<Vec<_>>();
+    // secretKey names the key of the target Secret: a name, shown.
     assert_eq!(
         lines,
         [
-            "-    secretKey: '***'",
-            "+    secretKey: '*** (changed)'",
+            "-    secretKey: hunter2",
+            "+    secretKey: password",
             "-        - name: REDIS_PASSWORD",
+            "-          value: '***'",
+            "-        - name: API_TOKEN",
             "-          value: '***'",
         ],
     );
+    // Names, paths and switches that only look like secrets are shown: an
+    // object missing from the output shows whole.
+    fs::remove_file(
+        ws.path()
+            .join("output/payments/orders/statefulset-orders-shard-1.yaml"),
+    )
+    .unwrap();
+    let text = stdout(&cli(ws.path()).arg("diff").assert().code(0));
+    for shown in [
+        "automountServiceAccountToken: false",
+        "topologyKey: kubernetes.io/hostname",
+        "key: password",
+        "value: /run/redis/exporter-passwords.json",
+        "value: /tls/ca.crt",
+    ] {
+        assert!(text.contains(shown), "{shown}:\n{text}");
+    }
 }
 
 /// A change of every kind: a changed field, an added and a removed object.

@@ -557,6 +557,17 @@ impl Cx<'_> {
                 self.not_for_mode(&spec.drain_shards, "drainShards", mode, "cluster");
                 self.not_for_mode(&spec.repair, "repair", mode, "cluster");
                 let replicas = val(&spec.replicas).unwrap_or(3);
+                if let Some(r) = spec
+                    .replicas
+                    .as_ref()
+                    .filter(|r| r.value > MAX_SENTINEL_MODE_PODS)
+                {
+                    self.err(
+                        r.span,
+                        format!("at most {MAX_SENTINEL_MODE_PODS} Redis pods in sentinel mode, got {}", r.value),
+                    )
+                    .help = Some("every replica copies the whole dataset; for more capacity use cluster mode".into());
+                }
                 if let Some(r) = spec.replicas.as_ref().filter(|r| r.value < 2) {
                     self.err(
                         r.span,
@@ -572,6 +583,13 @@ impl Cx<'_> {
                 let sentinels = val(&s.replicas).unwrap_or(3);
                 if let Some(r) = s.replicas.as_ref().filter(|r| r.value < 1) {
                     self.err(r.span, "at least 1 sentinel is needed");
+                }
+                if let Some(r) = s.replicas.as_ref().filter(|r| r.value > MAX_SENTINELS) {
+                    self.err(
+                        r.span,
+                        format!("at most {MAX_SENTINELS} sentinels, got {}", r.value),
+                    )
+                    .help = Some("3 or 5 sentinels tolerate one or two failures".into());
                 }
                 let quorum = val(&s.quorum).unwrap_or(sentinels / 2 + 1);
                 if let Some(q) = &s.quorum {
@@ -616,11 +634,37 @@ impl Cx<'_> {
                     );
                     return None;
                 }
-                if shards > SLOTS {
+                if shards > MAX_SHARDS {
+                    self.err(span, format!("at most {MAX_SHARDS} shards, got {shards}"))
+                        .help = Some(format!(
+                        "Redis Cluster is built for up to {MAX_CLUSTER_NODES} nodes (primaries and replicas)"
+                    ));
+                    return None;
+                }
+                if let Some(r) = spec
+                    .replicas_per_shard
+                    .as_ref()
+                    .filter(|r| r.value > MAX_REPLICAS_PER_SHARD)
+                {
+                    self.err(
+                        r.span,
+                        format!(
+                            "at most {MAX_REPLICAS_PER_SHARD} replicas per shard, got {}",
+                            r.value
+                        ),
+                    );
+                    return None;
+                }
+                let nodes = u64::from(shards) * (1 + u64::from(replicas_per_shard));
+                if nodes > u64::from(MAX_CLUSTER_NODES) {
                     self.err(
                         span,
-                        format!("at most {SLOTS} shards: there are {SLOTS} hash slots"),
-                    );
+                        format!(
+                            "{shards} shards x {} pods is {nodes} nodes; Redis Cluster is built for up to {MAX_CLUSTER_NODES}",
+                            1 + replicas_per_shard
+                        ),
+                    )
+                    .help = Some("fewer shards with more memory each, or fewer replicas per shard".into());
                     return None;
                 }
                 if shards - drain_shards < 3 {
@@ -1371,6 +1415,15 @@ fn is_cidr(s: &str) -> bool {
         Err(_) => false,
     }
 }
+
+/// Upper bounds, so that no spec renders for minutes or into objects the
+/// API server refuses: Redis Cluster is designed for up to 1000 nodes, and
+/// the topology ConfigMap of the largest cluster stays far below 1 MiB.
+pub const MAX_CLUSTER_NODES: u32 = 1000;
+pub const MAX_SHARDS: u32 = 500;
+pub const MAX_REPLICAS_PER_SHARD: u32 = 10;
+pub const MAX_SENTINEL_MODE_PODS: u32 = 100;
+pub const MAX_SENTINELS: u32 = 15;
 
 /// The smallest maxmemory rendered: 0 would mean unlimited to Redis.
 const MIN_MAXMEMORY: u64 = 1 << 20;

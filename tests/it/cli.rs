@@ -405,6 +405,39 @@ fn quiet_means_the_same_for_every_command() {
     assert!(!out.get_output().stderr.is_empty());
 }
 
+/// The largest cluster validation accepts (1000 nodes) renders, and no
+/// object exceeds what the API server stores (1 MiB; the topology
+/// ConfigMap is the largest).
+#[test]
+fn the_largest_accepted_cluster_fits_the_api_server() {
+    let ws = tempfile::tempdir().unwrap();
+    fs::create_dir_all(ws.path().join("specs")).unwrap();
+    fs::write(
+        ws.path().join("specs/big.yaml"),
+        "apiVersion: redis-gitops/v1\nkind: Redis\nmetadata: {name: big, namespace: t}\n\
+         spec:\n  mode: cluster\n  version: \"7.2.5\"\n  shards: 500\n  replicasPerShard: 1\n  \
+         resources: {limits: {memory: 1Gi}}\n  storage: {size: 1Gi}\n  auth: {secretName: big}\n  \
+         metrics: {enabled: true, serviceMonitor: true, prometheusRule: true}\n",
+    )
+    .unwrap();
+    cli(ws.path()).arg("build").assert().success();
+    let files = tree(&ws.path().join("output"));
+    assert!(files.len() > 1000, "{} files", files.len());
+    let (largest, size) = files
+        .iter()
+        .map(|(p, b)| (p.clone(), b.len()))
+        .max_by_key(|(_, n)| *n)
+        .unwrap();
+    assert!(size < 1 << 20, "{} is {size} bytes", largest.display());
+    let topology = &files[std::path::Path::new("big/configmap-big-topology.yaml")];
+    assert!(topology.len() < 1 << 20);
+    println!(
+        "largest object {} ({size} bytes); topology {} bytes",
+        largest.display(),
+        topology.len()
+    );
+}
+
 #[test]
 fn a_misspelt_template_variable_is_an_error_not_an_empty_string() {
     let ws = workspace(&demo_specs());

@@ -32,12 +32,12 @@ pub fn header(source: &dyn std::fmt::Display) -> String {
 
 #[derive(Debug, thiserror::Error)]
 pub enum OutputError {
-    #[error("cannot read '{path}': {source}")]
+    #[error("cannot read '{path}'")]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("cannot write '{path}': {source}")]
+    #[error("cannot write '{path}'")]
     Write {
         path: PathBuf,
         source: std::io::Error,
@@ -311,7 +311,20 @@ pub fn read_git_where(
         Ok(out.stdout)
     };
     let commit = format!("{rev}^{{commit}}");
-    run(&["rev-parse", "--verify", "--quiet", &commit], None)?;
+    run(&["rev-parse", "--verify", "--quiet", &commit], None).map_err(|e| match e {
+        // rev-parse --quiet says nothing when the revision does not exist.
+        OutputError::Git { message, .. } if message.trim_end().ends_with(':') => OutputError::Git {
+            rev: rev.to_owned(),
+            message: "no such commit in this repository".into(),
+        },
+        OutputError::Git { message, .. } if message.contains("not a git repository") => {
+            OutputError::Git {
+                rev: rev.to_owned(),
+                message: "this folder is not in a git repository".into(),
+            }
+        }
+        other => other,
+    })?;
     // Paths print relative to the working directory, as `root` is.
     let listing = run(
         &["ls-tree", "-r", "-z", rev, "--", &root.to_string_lossy()],
@@ -361,4 +374,20 @@ pub fn read_git_where(
         rest = rest.get(nl + 2 + size..).unwrap_or_default();
     }
     Ok(existing)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::OutputError;
+
+    #[test]
+    fn an_io_error_is_told_once() {
+        let err = anyhow::Error::from(OutputError::Read {
+            path: "output".into(),
+            source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+        });
+        let text = format!("{err:#}");
+        assert_eq!(text.matches("permission denied").count(), 1, "{text}");
+        assert!(text.starts_with("cannot read 'output': "), "{text}");
+    }
 }

@@ -48,7 +48,7 @@ pub struct Templates {
 
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateError {
-    #[error("template '{name}': {source:#}")]
+    #[error("template '{name}'")]
     Template {
         name: String,
         source: minijinja::Error,

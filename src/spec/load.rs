@@ -214,7 +214,48 @@ fn parse_error(file: FileId, text: &str, err: &serde_saphyr::Error) -> Diagnosti
             }
             d.with_help(format!("expected one of: {}", expected.join(", ")))
         }
-        other => Diagnostic::error(span, first_line(&other.to_string())),
+        other => Diagnostic::error(
+            span,
+            in_user_words(&first_line(&other.to_string()), scalar_at(text, span.start)),
+        ),
+    }
+}
+
+/// The scalar that starts at `offset`, as written (up to the end of the
+/// line, a comment, or a flow separator).
+fn scalar_at(text: &str, offset: usize) -> &str {
+    let rest = text.get(offset..).unwrap_or_default();
+    let end = rest.find(['\n', ',', '}', ']', '#']).unwrap_or(rest.len());
+    rest[..end].trim()
+}
+
+/// The parser's wording, for the messages a user meets, in the user's words.
+fn in_user_words(message: &str, scalar: &str) -> String {
+    let got = if scalar.is_empty() {
+        String::new()
+    } else {
+        format!(", got '{scalar}'")
+    };
+    if let Some(rest) = message.strip_prefix("duplicate mapping key: ") {
+        let key = rest.split(',').next().unwrap_or(rest).trim();
+        return format!("'{key}' is given twice in this mapping; keep one");
+    }
+    match message {
+        "invalid u8" | "invalid u16" | "invalid u32" | "invalid u64" | "invalid usize" => {
+            format!("expected a whole number, 0 or more{got}")
+        }
+        "invalid i8" | "invalid i16" | "invalid i32" | "invalid i64" => {
+            format!("expected a whole number{got}")
+        }
+        "expected mapping start" => {
+            format!(
+                "expected a mapping of fields (`{{field: value}}` or one `field: value` per line){got}"
+            )
+        }
+        "expected sequence start" => {
+            format!("expected a list (`[a, b]` or one `- item` per line){got}")
+        }
+        other => other.to_owned(),
     }
 }
 

@@ -700,8 +700,13 @@ impl Cx<'_> {
         let v = self.required(&spec.version, at, "spec.version")?.clone();
         let parsed = parse_version(&v.value.0);
         let Some(version) = parsed else {
-            self.err(v.span, format!("'{}' is not a version", v.value.0))
-                .help = Some("use the image tag's version, e.g. \"7.2.5\"".into());
+            let what = match v.value.0.as_str() {
+                // `true` / `false` arrive as yes / no (see ScalarString).
+                "yes" | "no" => "a boolean is not a version".to_owned(),
+                other => format!("'{other}' is not a version"),
+            };
+            self.err(v.span, what).help =
+                Some("use the image tag's version, e.g. \"7.2.5\"".into());
             return None;
         };
         let (min_major, min_minor) = match engine {

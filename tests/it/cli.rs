@@ -438,6 +438,34 @@ fn the_largest_accepted_cluster_fits_the_api_server() {
     );
 }
 
+/// Errors of templates and git revisions read once, in the user's words.
+#[test]
+fn template_and_revision_errors_read_once_without_internals() {
+    let ws = workspace(&demo_specs());
+    let templates = ws.path().join("tpl");
+    fs::create_dir_all(&templates).unwrap();
+    fs::write(templates.join("probe.sh.j2"), "{{ nope }\n").unwrap();
+    let out = cli(ws.path())
+        .args(["build", "--templates", "tpl"])
+        .assert()
+        .code(2);
+    let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert_eq!(
+        err,
+        "error: template 'probe.sh.j2': syntax error: unexpected `}`, expected end of variable block (in probe.sh.j2:1)\n"
+    );
+    crate::common::git(ws.path(), &["init", "-q"]);
+    let out = cli(ws.path())
+        .args(["diff", "--from-git", "nonexistent-ref"])
+        .assert()
+        .code(2);
+    let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert_eq!(
+        err,
+        "error: cannot read the output at git revision 'nonexistent-ref': no such commit in this repository\n"
+    );
+}
+
 #[test]
 fn a_misspelt_template_variable_is_an_error_not_an_empty_string() {
     let ws = workspace(&demo_specs());

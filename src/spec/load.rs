@@ -28,6 +28,9 @@ pub struct LoadedSpec {
     /// command line (`specs/cache/pinned.yaml` for `./specs`, `specs/` or
     /// an absolute path alike).
     pub source: PathBuf,
+    /// A defaults file that applies to it did not parse (and is reported):
+    /// a field it lacks may be one that file sets.
+    pub broken_defaults: bool,
     /// Where the document starts (for errors about the whole document).
     pub span: Span,
 }
@@ -89,6 +92,9 @@ pub fn load_files(root: &Path, inputs: Vec<(PathBuf, Vec<u8>)>) -> Loaded {
             })
         })
         .collect();
+    // Folders whose defaults file did not parse: what it would have given
+    // the specs below is unknown, so their missing fields are not reported.
+    let mut broken_defaults: Vec<PathBuf> = Vec::new();
     for ((file, rel), docs) in texts.into_iter().zip(parsed) {
         let dir = rel.parent().map(Path::to_path_buf).unwrap_or_default();
         let docs = match docs {
@@ -96,6 +102,9 @@ pub fn load_files(root: &Path, inputs: Vec<(PathBuf, Vec<u8>)>) -> Loaded {
             Err(err) => {
                 let text = &loaded.sources.get(file).text;
                 loaded.diagnostics.push(parse_error(file, text, &err));
+                if rel.file_name().is_some_and(|n| n == DEFAULTS_FILE) {
+                    broken_defaults.push(dir);
+                }
                 continue;
             }
         };
@@ -127,6 +136,7 @@ pub fn load_files(root: &Path, inputs: Vec<(PathBuf, Vec<u8>)>) -> Loaded {
                 file,
                 dir: dir.clone(),
                 source: label.join(&rel),
+                broken_defaults: false,
                 span: doc.span,
             });
         }
@@ -139,6 +149,9 @@ pub fn load_files(root: &Path, inputs: Vec<(PathBuf, Vec<u8>)>) -> Loaded {
                 spec.doc.merge_from(doc);
             }
         }
+    }
+    for spec in &mut specs {
+        spec.broken_defaults = broken_defaults.iter().any(|d| spec.dir.starts_with(d));
     }
     loaded.specs = specs;
     loaded

@@ -303,7 +303,7 @@ impl Cx<'_> {
         at: Span,
         what: &str,
     ) -> Option<&'f S<T>> {
-        if field.is_none() {
+        if field.is_none() && !self.spec.broken_defaults {
             self.err(at, format!("missing required field '{what}'"));
         }
         field.as_ref()
@@ -809,8 +809,9 @@ impl Cx<'_> {
         }
         let written = r.limits.as_ref().is_some_and(|l| l.value.memory.is_some());
         let Some(limit) = out.limits.get("memory").copied() else {
-            if written {
-                // Present but invalid: already reported where it is written.
+            if written || self.spec.broken_defaults {
+                // Present but invalid: already reported where it is written;
+                // or perhaps in a defaults file that did not parse.
                 return None;
             }
             let limits_at = r.limits.as_ref().map_or(r_at, |l| l.span);

@@ -95,6 +95,39 @@ fn all_errors_of_all_specs_are_reported_in_one_run() {
     }
 }
 
+/// A typo in a defaults file is one error, at its line: the specs below it
+/// do not each report the fields that file would have given them.
+#[test]
+fn a_typo_in_a_defaults_file_is_reported_once_where_it_is() {
+    let tmp = tempfile::tempdir().unwrap();
+    let team = tmp.path().join("specs/team");
+    fs::create_dir_all(&team).unwrap();
+    fs::write(
+        team.join("_defaults.yaml"),
+        "metadata:\n  namespace: t\nspec:\n  persistance: rdb\n  version: \"7.2.5\"\n",
+    )
+    .unwrap();
+    for n in ["a", "b"] {
+        fs::write(
+            team.join(format!("{n}.yaml")),
+            format!(
+                "apiVersion: redis-gitops/v1\nkind: Redis\nmetadata: {{name: {n}}}\nspec: {{}}\n"
+            ),
+        )
+        .unwrap();
+    }
+    let stderr = validate_fails(tmp.path());
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.contains("error")).collect();
+    assert_eq!(
+        errors,
+        [
+            "specs/team/_defaults.yaml:4:3: error: unknown field 'persistance'; did you mean 'persistence'?",
+            "error: 1 error(s); nothing was written"
+        ],
+        "{stderr}"
+    );
+}
+
 #[test]
 fn an_error_in_a_defaults_file_points_at_the_defaults_file() {
     let tmp = tempfile::tempdir().unwrap();

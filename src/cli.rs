@@ -131,9 +131,10 @@ pub struct InitArgs {
     /// Topology.
     #[arg(long, value_enum, default_value_t = InitMode::Standalone)]
     pub mode: InitMode,
-    /// Namespace to write into the spec.
-    #[arg(long, default_value = "default-redis")]
-    pub namespace: String,
+    /// Namespace to write into the spec (default: the folder's
+    /// `_defaults.yaml` sets it, else `default-redis`).
+    #[arg(long)]
+    pub namespace: Option<String>,
     /// Where to write; default `<specs>/<name>.yaml`. `-` prints to stdout.
     #[arg(long)]
     pub file: Option<PathBuf>,

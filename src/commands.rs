@@ -638,14 +638,29 @@ fn init(specs_dir: &Path, args: &InitArgs, reporter: &Reporter) -> anyhow::Resul
             args.name
         );
     }
-    if !validate::is_dns1123_label(&args.namespace) {
-        bail!("'{}' is not a valid namespace", args.namespace);
+    if let Some(ns) = args
+        .namespace
+        .as_deref()
+        .filter(|ns| !validate::is_dns1123_label(ns))
+    {
+        bail!("'{ns}' is not a valid namespace");
     }
-    let text = starter(&args.name, &args.namespace, args.mode.into());
     let path = args
         .file
         .clone()
         .unwrap_or_else(|| specs_dir.join(format!("{}.yaml", args.name)));
+    let (inherited, from) = if path == Path::new("-") {
+        (std::collections::BTreeSet::new(), Vec::new())
+    } else {
+        inherited_defaults(specs_dir, &path)
+    };
+    let text = starter(
+        &args.name,
+        args.namespace.as_deref(),
+        args.mode.into(),
+        &inherited,
+        &from,
+    );
     if path == Path::new("-") {
         emit(&text);
         return Ok(0);
@@ -663,7 +678,99 @@ fn init(specs_dir: &Path, args: &InitArgs, reporter: &Reporter) -> anyhow::Resul
 }
 
 /// A commented starter spec that validates as written.
-pub fn starter(name: &str, namespace: &str, mode: Mode) -> String {
+/// The fields that the `_defaults.yaml` files applying to `path` set
+/// (`metadata.namespace`, `spec.version`, ...), and those files.
+fn inherited_defaults(
+    specs_dir: &Path,
+    path: &Path,
+) -> (std::collections::BTreeSet<String>, Vec<PathBuf>) {
+    let root = normalised(specs_dir);
+    let mut fields = std::collections::BTreeSet::new();
+    let mut files = Vec::new();
+    let mut dir = normalised(path);
+    while dir.pop() && dir.starts_with(&root) {
+        let file = dir.join(crate::spec::load::DEFAULTS_FILE);
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
+        let Ok(v) = serde_yaml::from_str::<serde_yaml::Value>(&text) else {
+            continue;
+        };
+        for section in ["metadata", "spec"] {
+            if let Some(m) = v[section].as_mapping() {
+                fields.extend(
+                    m.keys()
+                        .filter_map(|k| k.as_str())
+                        .map(|k| format!("{section}.{k}")),
+                );
+            }
+        }
+        let shown = dir
+            .strip_prefix(root.parent().unwrap_or(&root))
+            .map_or_else(
+                |_| file.clone(),
+                |rel| rel.join(crate::spec::load::DEFAULTS_FILE),
+            );
+        files.push(shown);
+    }
+    (fields, files)
+}
+
+/// A commented starter spec; fields that `inherited` names (set by the
+/// folder's defaults files, `from`) are left out, so they keep applying.
+pub fn starter(
+    name: &str,
+    namespace: Option<&str>,
+    mode: Mode,
+    inherited: &std::collections::BTreeSet<String>,
+    from: &[PathBuf],
+) -> String {
+    let full = starter_text(name, namespace.unwrap_or("default-redis"), mode);
+    let mut out = String::new();
+    let mut left_out = Vec::new();
+    let mut dropping = false;
+    for line in full.lines() {
+        // The lines below a field that is left out go with it.
+        if line.starts_with("    ") && dropping {
+            continue;
+        }
+        let field = line.trim_start().split(':').next().unwrap_or_default();
+        let section = if line.starts_with("  ") && !line.starts_with("  #") {
+            // metadata.* lines come before `spec:`.
+            if out.contains("\nspec:\n") {
+                "spec"
+            } else {
+                "metadata"
+            }
+        } else {
+            ""
+        };
+        let key = format!("{section}.{field}");
+        let keep = match key.as_str() {
+            "metadata.name" | "spec.mode" => true,
+            "metadata.namespace" if namespace.is_some() => true,
+            k => section.is_empty() || !inherited.contains(k),
+        };
+        dropping = !keep;
+        if keep {
+            out.push_str(line);
+            out.push('\n');
+        } else {
+            left_out.push(key);
+        }
+    }
+    if !left_out.is_empty() {
+        let files: Vec<String> = from.iter().map(|f| f.display().to_string()).collect();
+        out.push_str(&format!(
+            "  # from {}: {}\n",
+            files.join(", "),
+            left_out.join(", ")
+        ));
+    }
+    out
+}
+
+fn starter_text(name: &str, namespace: &str, mode: Mode) -> String {
     let topology = match mode {
         Mode::Standalone => "  mode: standalone            # standalone | sentinel | cluster\n".to_owned(),
         Mode::Sentinel => "  mode: sentinel              # standalone | sentinel | cluster\n  replicas: 3                 # Redis pods: 1 primary + 2 replicas\n  sentinel: {replicas: 3, quorum: 2}\n".to_owned(),

@@ -212,6 +212,69 @@ fn init_writes_a_starter_that_validates_for_every_mode() {
     }
 }
 
+/// `init` into a folder with a `_defaults.yaml` leaves out what it sets,
+/// so the defaults keep applying, and says so.
+#[test]
+fn init_leaves_out_what_the_folders_defaults_set() {
+    let ws = tempfile::tempdir().unwrap();
+    let team = ws.path().join("specs/team");
+    fs::create_dir_all(&team).unwrap();
+    fs::write(
+        team.join("_defaults.yaml"),
+        "metadata:\n  namespace: payments\nspec:\n  version: \"7.2.5\"\n  resources: {limits: {memory: 2Gi}}\n",
+    )
+    .unwrap();
+    cli(ws.path())
+        .args([
+            "init",
+            "orders",
+            "--mode",
+            "cluster",
+            "--file",
+            "specs/team/orders.yaml",
+        ])
+        .assert()
+        .success();
+    let text = fs::read_to_string(team.join("orders.yaml")).unwrap();
+    for gone in [
+        "namespace:",
+        "version:",
+        "resources:",
+        "requests:",
+        "limits:",
+    ] {
+        assert!(!text.contains(gone), "{gone} in\n{text}");
+    }
+    assert!(
+        text.contains(
+            "  # from specs/team/_defaults.yaml: metadata.namespace, spec.version, spec.resources\n"
+        ),
+        "{text}"
+    );
+    cli(ws.path()).arg("build").assert().success();
+    let sts = fs::read_to_string(
+        ws.path()
+            .join("output/team/orders/statefulset-orders-shard-0.yaml"),
+    )
+    .unwrap();
+    assert!(sts.contains("namespace: payments"), "{sts}");
+    assert!(sts.contains("memory: 2Gi"), "{sts}");
+    // A namespace given on the command line is written.
+    cli(ws.path())
+        .args([
+            "init",
+            "cache",
+            "--namespace",
+            "other",
+            "--file",
+            "specs/team/cache.yaml",
+        ])
+        .assert()
+        .success();
+    let text = fs::read_to_string(team.join("cache.yaml")).unwrap();
+    assert!(text.contains("  namespace: other\n"), "{text}");
+}
+
 #[test]
 fn committed_schema_matches_the_spec_types() {
     let out = cli(&crate::common::root())

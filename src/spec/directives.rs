@@ -78,6 +78,18 @@ pub fn owned_reason(name: &str) -> Option<&'static str> {
     })
 }
 
+/// The newest version whose directives are known, per engine.
+pub fn newest(engine: Engine) -> (u32, u32) {
+    match engine {
+        Engine::Redis => REDIS_LATER
+            .iter()
+            .map(|(_, maj, min)| (*maj, *min))
+            .max()
+            .unwrap_or((7, 0)),
+        Engine::Valkey => (9, 1),
+    }
+}
+
 /// Every directive `engine` at `version` accepts, in order.
 pub fn known(engine: Engine, version: (u32, u32)) -> Vec<&'static str> {
     let mut out: Vec<&'static str> = match engine {

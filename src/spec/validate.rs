@@ -410,7 +410,17 @@ impl Cx<'_> {
         let metrics = spec.metrics.as_ref().and_then(|m| self.metrics(m));
         let allow_from = self.allow_from(&spec);
         let scheduling = self.scheduling(&spec);
-        let config = version.map(|v| self.config(spec.config.as_ref(), engine, v));
+        let config = match version {
+            Some(v) => Some(self.config(spec.config.as_ref(), engine, v, false)),
+            None => {
+                // Still checked, against the newest version known, so that a
+                // missing version does not hide the config's own errors.
+                let (major, minor) = directives::newest(engine);
+                let newest = Version { major, minor, patch: 0 };
+                self.config(spec.config.as_ref(), engine, newest, true);
+                None
+            }
+        };
         let gitops = self.gitops(&spec);
         let repair_schedule = if mode == Mode::Cluster {
             self.repair(&spec)
@@ -1275,6 +1285,7 @@ impl Cx<'_> {
         config: Option<&S<SMap<ScalarString>>>,
         engine: Engine,
         version: Version,
+        assumed: bool,
     ) -> BTreeMap<String, String> {
         let entries = config
             .map(|c| c.value.entries.as_slice())
@@ -1295,10 +1306,17 @@ impl Cx<'_> {
             } else if known.binary_search(&key.as_str()).is_err() {
                 let d = self.err(
                     k.span,
-                    format!(
-                        "'{}' is not a {engine} {}.{} directive",
-                        k.value, version.major, version.minor
-                    ),
+                    if assumed {
+                        format!(
+                            "'{}' is not a {engine} directive (checked against {engine} {}.{}, the newest known, as spec.version is missing)",
+                            k.value, version.major, version.minor
+                        )
+                    } else {
+                        format!(
+                            "'{}' is not a {engine} {}.{} directive",
+                            k.value, version.major, version.minor
+                        )
+                    },
                 );
                 if let Some(best) = directives::suggest(&key, &known) {
                     d.message.push_str(&format!("; did you mean '{best}'?"));

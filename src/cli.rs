@@ -86,6 +86,10 @@ pub struct DiffArgs {
     /// Compare with the output folder as it is on disk, not as committed.
     #[arg(long, conflicts_with = "from_git")]
     pub working_tree: bool,
+    /// Markdown: the most characters to print (a pull-request comment is at
+    /// most 65,536); the most important objects are kept and the others named.
+    #[arg(long, value_name = "N", default_value_t = crate::diff::MARKDOWN_MAX_CHARS)]
+    pub max_chars: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

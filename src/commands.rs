@@ -560,7 +560,9 @@ fn diff_command(
     let report = diff::diff(&files, &committed.generated)?;
     let format = match args.format {
         DiffFormat::Text => diff::Format::Text { color },
-        DiffFormat::Markdown => diff::Format::Markdown,
+        DiffFormat::Markdown => diff::Format::Markdown {
+            max_chars: args.max_chars,
+        },
         DiffFormat::Json => diff::Format::Json,
         DiffFormat::Github => diff::Format::Github,
     };

@@ -431,17 +431,26 @@ fn masked(value: &Value, other: Option<&Value>, is_new: bool) -> Value {
 /// Output formats of `diff`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
-    Text { color: bool },
-    Markdown,
+    Text {
+        color: bool,
+    },
+    /// A pull-request comment of at most `max_chars` characters.
+    Markdown {
+        max_chars: usize,
+    },
     Json,
     Github,
 }
+
+/// The default budget of a markdown diff: under GitHub's 65,536-character
+/// limit for a comment, with room for a plan beside it.
+pub const MARKDOWN_MAX_CHARS: usize = 60_000;
 
 /// The report as the format wants it; `root` prefixes file paths.
 pub fn format(report: &Report, format: Format, root: &Path) -> String {
     match format {
         Format::Text { color } => text(report, color, root),
-        Format::Markdown => markdown(report, root),
+        Format::Markdown { max_chars } => markdown(report, root, max_chars),
         Format::Json => json(report, root),
         Format::Github => github(report, root),
     }
@@ -492,23 +501,98 @@ fn text(report: &Report, color: bool, root: &Path) -> String {
     out
 }
 
-fn markdown(report: &Report, root: &Path) -> String {
+fn markdown(report: &Report, root: &Path, max_chars: usize) -> String {
     let mut out = String::from("### redis-gitops diff\n\n");
     if report.is_empty() {
         out.push_str("No changes to the rendered manifests.\n");
         return out;
     }
     let _ = writeln!(out, "**{}**\n", report.summary);
-    for o in &report.objects {
-        let _ = writeln!(
-            out,
-            "<details><summary>{}: <code>{}</code> in <code>{}</code></summary>\n\n```diff\n{}```\n\n</details>\n",
-            o.change.as_str(),
-            html_escape(&o.key.to_string()),
-            html_escape(&file(root, o)),
-            o.diff.replace("```", "`\u{200b}``"),
-        );
+    let sections: Vec<String> = report
+        .objects
+        .iter()
+        .map(|o| {
+            format!(
+                "<details><summary>{}: <code>{}</code> in <code>{}</code></summary>\n\n```diff\n{}```\n\n</details>\n\n",
+                o.change.as_str(),
+                html_escape(&o.key.to_string()),
+                html_escape(&file(root, o)),
+                o.diff.replace("```", "`\u{200b}``"),
+            )
+        })
+        .collect();
+    let chars = |s: &str| s.chars().count();
+    let total = chars(&out) + sections.iter().map(|s| chars(s)).sum::<usize>();
+    if total <= max_chars {
+        for s in &sections {
+            out.push_str(s);
+        }
+        return out;
     }
+    // Over budget: the objects a reviewer must see first (changed before
+    // added before removed; workloads and configuration before the rest),
+    // as many as fit; the others are named at the end.
+    let rank = |o: &ObjectDiff| {
+        let change = match o.change {
+            Change::Changed => 0,
+            Change::Added => 1,
+            Change::Removed => 2,
+        };
+        let kind = match o.key.kind.as_str() {
+            "StatefulSet" => 0,
+            "ConfigMap" => 1,
+            "Job" | "CronJob" => 2,
+            "Service" | "NetworkPolicy" | "PodDisruptionBudget" => 3,
+            _ => 4,
+        };
+        (change, kind)
+    };
+    let mut order: Vec<usize> = (0..sections.len()).collect();
+    order.sort_by_key(|i| rank(&report.objects[*i]));
+    // Room for the list of what is left out.
+    let reserve = 200
+        + report
+            .objects
+            .iter()
+            .map(|o| chars(&o.key.to_string()) + 8)
+            .sum::<usize>()
+            .min(max_chars / 4);
+    let mut used = chars(&out);
+    let mut shown = vec![false; sections.len()];
+    for i in order {
+        let n = chars(&sections[i]);
+        if used + n + reserve <= max_chars {
+            shown[i] = true;
+            used += n;
+        }
+    }
+    for (i, s) in sections.iter().enumerate() {
+        if shown[i] {
+            out.push_str(s);
+        }
+    }
+    let left: Vec<&ObjectDiff> = report
+        .objects
+        .iter()
+        .zip(&shown)
+        .filter(|(_, s)| !**s)
+        .map(|(o, _)| o)
+        .collect();
+    let _ = writeln!(
+        out,
+        "**{} object(s) not shown** (the comment would exceed {max_chars} characters; `redis-gitops diff` shows every one):\n",
+        left.len()
+    );
+    let mut list = String::new();
+    for o in left {
+        let line = format!("- {}: `{}`\n", o.change.as_str(), o.key);
+        if chars(&out) + chars(&list) + chars(&line) + 40 > max_chars {
+            list.push_str("- ...\n");
+            break;
+        }
+        list.push_str(&line);
+    }
+    out.push_str(&list);
     out
 }
 

@@ -416,7 +416,11 @@ impl Cx<'_> {
                 // Still checked, against the newest version known, so that a
                 // missing version does not hide the config's own errors.
                 let (major, minor) = directives::newest(engine);
-                let newest = Version { major, minor, patch: 0 };
+                let newest = Version {
+                    major,
+                    minor,
+                    patch: 0,
+                };
                 self.config(spec.config.as_ref(), engine, newest, true);
                 None
             }

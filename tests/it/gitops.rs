@@ -411,6 +411,55 @@ fn a_resource_dropped_from_a_kustomization_shows_in_diff_and_plan() {
     );
 }
 
+/// A markdown diff fits a pull-request comment: adding a 10-shard cluster
+/// (about 100 KB of diff) stays under the 60,000-character default, keeps
+/// the summary, and names what it leaves out.
+#[test]
+fn a_markdown_diff_fits_a_pull_request_comment() {
+    let ws = built_demo();
+    fs::write(
+        ws.path().join("specs/payments/big.yaml"),
+        "apiVersion: redis-gitops/v1\nkind: Redis\nmetadata: {name: big}\nspec:\n  mode: cluster\n  \
+         shards: 10\n  resources: {limits: {memory: 1Gi}}\n  storage: {size: 1Gi}\n",
+    )
+    .unwrap();
+    let full = stdout(
+        &cli(ws.path())
+            .args(["diff", "--format", "markdown", "--max-chars", "10000000"])
+            .assert()
+            .code(0),
+    );
+    assert!(
+        full.chars().count() > 65_536,
+        "the case is too small to prove anything: {}",
+        full.len()
+    );
+    assert!(!full.contains("not shown"));
+    let md = stdout(
+        &cli(ws.path())
+            .args(["diff", "--format", "markdown"])
+            .assert()
+            .code(0),
+    );
+    let n = md.chars().count();
+    assert!(n <= 60_000, "{n} characters");
+    assert!(
+        md.starts_with("### redis-gitops diff\n\n**"),
+        "{}",
+        &md[..200]
+    );
+    assert!(
+        md.contains("object(s) not shown** (the comment would exceed 60000 characters"),
+        "{}",
+        &md[md.len() - 2000..]
+    );
+    // Workloads first: the StatefulSets made it in.
+    assert!(
+        md.contains("<code>StatefulSet payments/big-shard-0"),
+        "{md}"
+    );
+}
+
 #[test]
 fn diff_from_git_reads_the_committed_output_without_touching_the_work_tree() {
     let ws = built_demo();

@@ -50,6 +50,32 @@ pub enum OutputError {
     NotOurs { path: PathBuf },
 }
 
+/// `path` relative to the working directory, `.` and `..` resolved
+/// lexically: `./output/` and `/repo/output` (run in `/repo`) are `output`.
+fn relative_to_cwd(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let normal = |p: &Path| {
+        let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+        let mut out = PathBuf::new();
+        for c in abs.components() {
+            match c {
+                Component::ParentDir => {
+                    out.pop();
+                }
+                Component::CurDir => {}
+                other => out.push(other),
+            }
+        }
+        out
+    };
+    let (abs, cwd) = (normal(path), normal(Path::new(".")));
+    match abs.strip_prefix(&cwd) {
+        Ok(rel) if rel.as_os_str().is_empty() => PathBuf::from("."),
+        Ok(rel) => rel.to_path_buf(),
+        Err(_) => path.to_path_buf(),
+    }
+}
+
 /// The files in the output folder: generated ones with their bytes, and
 /// the paths of everything else (which is never touched).
 #[derive(Debug, Default)]
@@ -325,7 +351,9 @@ pub fn read_git_where(
         }
         other => other,
     })?;
-    // Paths print relative to the working directory, as `root` is.
+    // Paths print relative to the working directory: so is `root` here,
+    // however it was spelled (`./output/`, an absolute path).
+    let root = &relative_to_cwd(root);
     let listing = run(
         &["ls-tree", "-r", "-z", rev, "--", &root.to_string_lossy()],
         None,

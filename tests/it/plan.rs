@@ -525,6 +525,38 @@ fn a_partly_committed_grow_is_no_panic() {
     cli(repo).arg("build").assert().success();
 }
 
+/// In git, the committed state is found however the output folder is
+/// spelled: `./output/` changed the slot map (the map at HEAD was not found
+/// under that spelling) before.
+#[test]
+fn the_committed_state_is_found_however_the_output_is_spelled() {
+    let ws = built_demo();
+    let repo = ws.path();
+    edit(&orders(repo), "shards: 3", "shards: 5");
+    cli(repo).arg("build").assert().success();
+    git(repo, &["init", "-q"]);
+    git(repo, &["add", "."]);
+    git(repo, &["commit", "-qm", "five shards"]);
+    for out in ["./output/", "output/", "./output"] {
+        let build = cli(repo)
+            .args(["build", "--specs", "./specs/", "--output", out])
+            .assert()
+            .success();
+        let said = String::from_utf8(build.get_output().stdout.clone()).unwrap();
+        assert!(said.contains(" 0 written,"), "{out}: {said}");
+        assert_eq!(git(repo, &["status", "--porcelain"]).trim(), "", "{out}");
+        let diff = cli(repo)
+            .args(["diff", "--exit-code", "--from-git", "HEAD", "--output", out])
+            .assert()
+            .code(0);
+        assert!(
+            String::from_utf8(diff.get_output().stdout.clone())
+                .unwrap()
+                .starts_with("0 changed")
+        );
+    }
+}
+
 #[test]
 fn markdown_and_json_formats() {
     let ws = built_demo();

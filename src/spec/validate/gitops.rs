@@ -1,0 +1,80 @@
+//! Argo CD / Flux settings and monitoring.
+
+use super::*;
+
+impl Cx<'_> {
+    pub(super) fn gitops(&mut self, spec: &model::Spec) -> Gitops {
+        let Some(g) = &spec.gitops else {
+            return Gitops::default();
+        };
+        let g = &g.value;
+        let argocd = g.argocd.as_ref().and_then(|a| {
+            let repo_url = self
+                .required(&a.value.repo_url, a.span, "argocd.repoURL")?
+                .value
+                .clone();
+            Some(ArgoCd {
+                project: val(&a.value.project).unwrap_or_else(|| "default".into()),
+                repo_url,
+                target_revision: val(&a.value.target_revision).unwrap_or_else(|| "HEAD".into()),
+                destination_server: val(&a.value.destination_server)
+                    .unwrap_or_else(|| "https://kubernetes.default.svc".into()),
+                namespace: val(&a.value.namespace).unwrap_or_else(|| "argocd".into()),
+            })
+        });
+        let flux = g.flux.as_ref().and_then(|f| {
+            let src = self
+                .required(&f.value.source_ref, f.span, "flux.sourceRef")?
+                .clone();
+            let name = self
+                .required(&src.value.name, src.span, "sourceRef.name")?
+                .value
+                .clone();
+            Some(Flux {
+                source_kind: val(&src.value.kind).unwrap_or_else(|| "GitRepository".into()),
+                source_name: name,
+                source_namespace: val(&src.value.namespace).unwrap_or_else(|| "flux-system".into()),
+                interval: val(&f.value.interval).unwrap_or_else(|| "10m".into()),
+            })
+        });
+        Gitops {
+            sync_wave: val(&g.sync_wave).unwrap_or(0),
+            argocd,
+            flux,
+        }
+    }
+    pub(super) fn metrics(&mut self, m: &S<model::Metrics>) -> Option<Metrics> {
+        let enabled = val(&m.value.enabled).unwrap_or(false);
+        let service_monitor = val(&m.value.service_monitor).unwrap_or(false);
+        let prometheus_rule = val(&m.value.prometheus_rule).unwrap_or(false);
+        if !enabled {
+            for (f, n) in [
+                (&m.value.service_monitor, "serviceMonitor"),
+                (&m.value.prometheus_rule, "prometheusRule"),
+            ] {
+                if let Some(f) = f.as_ref().filter(|f| f.value) {
+                    self.err(f.span, format!("{n} needs metrics.enabled: true"));
+                }
+            }
+            return None;
+        }
+        Some(Metrics {
+            image: val(&m.value.image).unwrap_or_else(|| DEFAULT_EXPORTER_IMAGE.into()),
+            service_monitor,
+            prometheus_rule,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::says;
+
+    #[test]
+    fn monitoring_needs_metrics() {
+        says(
+            "  metrics: {serviceMonitor: true}\n",
+            "serviceMonitor needs metrics.enabled: true",
+        );
+    }
+}

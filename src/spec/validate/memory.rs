@@ -1,0 +1,218 @@
+//! Resources, maxmemory and its policy, and capacity.
+
+use super::*;
+
+/// The smallest maxmemory rendered: 0 would mean unlimited to Redis.
+const MIN_MAXMEMORY: u64 = 1 << 20;
+
+impl Cx<'_> {
+    pub(super) fn resources(&mut self, spec: &model::Spec, at: Span) -> Option<Resources> {
+        let r = spec
+            .resources
+            .as_ref()
+            .map(|r| r.value.clone())
+            .unwrap_or_default();
+        let r_at = spec.resources.as_ref().map_or(at, |r| r.span);
+        let mut out = Resources::default();
+        let mut ok = true;
+        for (list, target) in [
+            (&r.requests, &mut out.requests),
+            (&r.limits, &mut out.limits),
+        ] {
+            let list = list.as_ref().map(|l| l.value.clone()).unwrap_or_default();
+            for (key, field) in [("cpu", &list.cpu), ("memory", &list.memory)] {
+                if let Some(f) = field {
+                    match self.quantity(f, key) {
+                        Some(q) if q.is_zero() => {
+                            self.err(f.span, format!("{key} cannot be 0"));
+                            ok = false;
+                        }
+                        Some(q) => {
+                            target.insert(key.to_owned(), q);
+                        }
+                        None => ok = false,
+                    }
+                }
+            }
+        }
+        let written = r.limits.as_ref().is_some_and(|l| l.value.memory.is_some());
+        let Some(limit) = out.limits.get("memory").copied() else {
+            if written || self.spec.broken_defaults {
+                // Present but invalid: already reported where it is written;
+                // or perhaps in a defaults file that did not parse.
+                return None;
+            }
+            let limits_at = r.limits.as_ref().map_or(r_at, |l| l.span);
+            self.err(limits_at, "missing required field 'resources.limits.memory'")
+                .help = Some("Redis needs a memory limit: maxmemory is derived from it, and an unbounded Redis is killed by the node, not by its eviction policy".into());
+            return None;
+        };
+        // Guaranteed memory: a Redis pod whose request is below its limit is the first evicted.
+        out.requests.entry("memory".into()).or_insert(limit);
+        for key in ["cpu", "memory"] {
+            if let (Some(req), Some(lim)) = (out.requests.get(key), out.limits.get(key)) {
+                if req.millis() > lim.millis() {
+                    let span = r
+                        .requests
+                        .as_ref()
+                        .and_then(|l| {
+                            if key == "cpu" {
+                                l.value.cpu.as_ref()
+                            } else {
+                                l.value.memory.as_ref()
+                            }
+                        })
+                        .map_or(r_at, |f| f.span);
+                    self.err(
+                        span,
+                        format!("{key} request {req} is above the limit {lim}"),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        ok.then_some(out)
+    }
+    pub(super) fn maxmemory(&mut self, spec: &model::Spec, limit: Quantity) -> Option<u64> {
+        let bytes = self.maxmemory_bytes(spec, limit)?;
+        // Redis reads `maxmemory 0` as no limit at all, and below a few
+        // MiB it cannot even hold its own buffers.
+        if bytes < MIN_MAXMEMORY {
+            let at = spec
+                .maxmemory
+                .as_ref()
+                .map(|m| m.span)
+                .or_else(|| spec.resources.as_ref().map(|r| r.span))
+                .unwrap_or(self.spec.span);
+            self.err(
+                at,
+                format!(
+                    "maxmemory would be {bytes} bytes (from the memory limit {limit}); at least 1Mi is needed"
+                ),
+            )
+            .help = Some(
+                "a memory limit is in bytes unless it has a unit: write 256Mi or 1Gi, not 256".into(),
+            );
+            return None;
+        }
+        Some(bytes)
+    }
+    pub(super) fn maxmemory_bytes(&mut self, spec: &model::Spec, limit: Quantity) -> Option<u64> {
+        let limit_bytes = u64::try_from(limit.whole_units()).ok()?;
+        let Some(m) = &spec.maxmemory else {
+            return Some(limit_bytes / 100 * 75 + limit_bytes % 100 * 75 / 100);
+        };
+        let text = m.value.0.trim();
+        if let Some(pct) = text.strip_suffix('%') {
+            match pct.trim().parse::<u64>() {
+                Ok(p) if (1..100).contains(&p) => {
+                    Some(limit_bytes / 100 * p + limit_bytes % 100 * p / 100)
+                }
+                _ => {
+                    self.err(m.span, format!("maxmemory '{text}' must be a whole percentage from 1% to 99% of the memory limit"))
+                        .help = Some("leave headroom for fragmentation, replication buffers and fork copy-on-write; 75% is the default".into());
+                    None
+                }
+            }
+        } else {
+            let q = self.quantity(m, "maxmemory")?;
+            let bytes = u64::try_from(q.whole_units()).unwrap_or(u64::MAX);
+            if bytes == 0 || bytes >= limit_bytes {
+                self.err(
+                    m.span,
+                    format!("maxmemory {q} must be above 0 and below the memory limit {limit}"),
+                )
+                .help = Some(
+                    "Redis needs headroom above maxmemory; use a percentage such as 75%".into(),
+                );
+                return None;
+            }
+            Some(bytes)
+        }
+    }
+    pub(super) fn policy(&mut self, spec: &model::Spec) -> String {
+        let Some(p) = &spec.maxmemory_policy else {
+            return "noeviction".into();
+        };
+        if !MAXMEMORY_POLICIES.contains(&p.value.as_str()) {
+            let d = self.err(p.span, format!("unknown maxmemory policy '{}'", p.value));
+            d.help = Some(
+                match did_you_mean(&p.value, MAXMEMORY_POLICIES.iter().copied()) {
+                    Some(best) => format!("did you mean '{best}'?"),
+                    None => format!("expected one of: {}", MAXMEMORY_POLICIES.join(", ")),
+                },
+            );
+        }
+        p.value.clone()
+    }
+    pub(super) fn capacity(
+        &mut self,
+        cap: &model::Capacity,
+        topology: &Option<Topology>,
+        maxmemory: u64,
+    ) -> Option<Quantity> {
+        let size = cap.dataset_size.as_ref()?;
+        let q = self.quantity(size, "dataset size")?;
+        let total = u64::try_from(q.whole_units()).unwrap_or(u64::MAX);
+        let serving = match topology {
+            Some(Topology::Cluster {
+                shards,
+                drain_shards,
+                ..
+            }) => u64::from(shards - drain_shards),
+            Some(_) => 1,
+            None => return Some(q),
+        };
+        let per_shard = total.div_ceil(serving);
+        if per_shard > maxmemory {
+            let needed = total.div_ceil(maxmemory);
+            let help = if matches!(topology, Some(Topology::Cluster { .. })) {
+                format!(
+                    "{needed} serving shards would fit it at this maxmemory, or raise the memory limit"
+                )
+            } else {
+                format!(
+                    "raise the memory limit so that maxmemory is at least {}, or use cluster mode with {needed} shards",
+                    Quantity::from_bytes(total)
+                )
+            };
+            self.err(size.span, format!(
+                "dataset of {q} does not fit: {serving} serving shard(s) x maxmemory {} = {}, so each shard would hold {} of it",
+                Quantity::from_bytes(maxmemory),
+                Quantity::from_bytes(maxmemory.saturating_mul(serving)),
+                Quantity::from_bytes(per_shard)
+            ))
+            .help = Some(help);
+        }
+        Some(q)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{messages_of, says};
+
+    #[test]
+    fn maxmemory_and_policy_rules() {
+        says(
+            "  maxmemory: 120%\n",
+            "must be a whole percentage from 1% to 99%",
+        );
+        says(
+            "  maxmemory: 2Gi\n",
+            "must be above 0 and below the memory limit",
+        );
+        says(
+            "  maxmemoryPolicy: allkeys-lur\n",
+            "unknown maxmemory policy 'allkeys-lur'",
+        );
+        let tiny = messages_of(
+            "apiVersion: redis-gitops/v1\nkind: Redis\nmetadata: {name: t, namespace: t}\nspec:\n  \
+             version: \"7.2.5\"\n  resources: {limits: {memory: \"256\"}}\n",
+        );
+        assert!(
+            tiny.iter().any(|m| m.contains("at least 1Mi is needed")),
+            "{tiny:?}"
+        );
+    }
+}

@@ -1,0 +1,201 @@
+//! The checked deployment rendering works from: every value resolved,
+//! every default applied.
+
+use super::*;
+
+/// A checked, complete deployment: every default applied, every value valid.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Redis {
+    pub name: String,
+    pub namespace: String,
+    pub labels: BTreeMap<String, String>,
+    /// The spec file, relative to the working directory, for generated headers.
+    pub source: PathBuf,
+    /// Output folder relative to the output root.
+    pub dir: PathBuf,
+    pub engine: Engine,
+    pub version: Version,
+    pub image: String,
+    pub topology: Topology,
+    pub resources: Resources,
+    pub maxmemory_bytes: u64,
+    pub maxmemory_policy: String,
+    pub storage: Option<Storage>,
+    pub persistence: Persistence,
+    pub dataset: Option<Quantity>,
+    pub auth: Option<Auth>,
+    pub tls: Option<Tls>,
+    pub metrics: Option<Metrics>,
+    pub allow_from: Vec<Peer>,
+    pub scheduling: Scheduling,
+    pub config: BTreeMap<String, String>,
+    pub gitops: Gitops,
+    /// Cluster mode: the repair CronJob's schedule, when it is on.
+    pub repair_schedule: Option<String>,
+}
+
+impl Redis {
+    pub fn mode(&self) -> Mode {
+        match self.topology {
+            Topology::Standalone => Mode::Standalone,
+            Topology::Sentinel { .. } => Mode::Sentinel,
+            Topology::Cluster { .. } => Mode::Cluster,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Version {
+    pub major: u32,
+    pub minor: u32,
+    pub patch: u32,
+}
+
+impl std::fmt::Display for Version {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}.{}", self.major, self.minor, self.patch)
+    }
+}
+
+impl Version {
+    pub fn at_least(&self, major: u32, minor: u32) -> bool {
+        (self.major, self.minor) >= (major, minor)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Topology {
+    Standalone,
+    Sentinel {
+        replicas: u32,
+        sentinels: u32,
+        quorum: u32,
+        down_after_ms: u32,
+        failover_timeout_ms: u32,
+    },
+    Cluster {
+        shards: u32,
+        replicas_per_shard: u32,
+        drain_shards: u32,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Resources {
+    pub requests: BTreeMap<String, Quantity>,
+    pub limits: BTreeMap<String, Quantity>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Storage {
+    pub size: Quantity,
+    pub class: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Auth {
+    pub secret_name: String,
+    pub secret_key: String,
+    pub external: Option<ExternalSecret>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExternalSecret {
+    pub store_name: String,
+    pub store_kind: String,
+    pub remote_key: String,
+    pub remote_property: Option<String>,
+    pub refresh_interval: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tls {
+    pub secret_name: String,
+    pub cert_manager: Option<CertManager>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CertManager {
+    pub issuer_name: String,
+    pub issuer_kind: String,
+    pub issuer_group: String,
+    pub duration: String,
+    pub renew_before: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Metrics {
+    pub image: String,
+    pub service_monitor: bool,
+    pub prometheus_rule: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Peer {
+    pub pod_labels: Option<BTreeMap<String, String>>,
+    pub namespace_labels: Option<BTreeMap<String, String>>,
+    pub ip_block: Option<(String, Vec<String>)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Toleration {
+    pub key: Option<String>,
+    pub operator: Option<String>,
+    pub value: Option<String>,
+    pub effect: Option<String>,
+    pub toleration_seconds: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Scheduling {
+    pub node_selector: BTreeMap<String, String>,
+    pub tolerations: Vec<Toleration>,
+    pub priority_class_name: Option<String>,
+    pub zone_spread: bool,
+    /// Cluster mode: never two pods of one shard on one node.
+    pub shard_anti_affinity: model::AntiAffinity,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Gitops {
+    pub sync_wave: i32,
+    pub argocd: Option<ArgoCd>,
+    pub flux: Option<Flux>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArgoCd {
+    pub project: String,
+    pub repo_url: String,
+    pub target_revision: String,
+    pub destination_server: String,
+    pub namespace: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Flux {
+    pub source_kind: String,
+    pub source_name: String,
+    pub source_namespace: String,
+    pub interval: String,
+}
+
+/// Parses "7.2.5", "7.2", "8.0.1-alpine" (the numeric prefix counts).
+pub fn parse_version(text: &str) -> Option<Version> {
+    let numeric = text.split(['-', '+']).next()?;
+    let mut parts = numeric.split('.');
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    let patch = match parts.next() {
+        Some(p) => p.parse().ok()?,
+        None => 0,
+    };
+    if parts.next().is_some() {
+        return None;
+    }
+    Some(Version {
+        major,
+        minor,
+        patch,
+    })
+}

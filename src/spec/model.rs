@@ -251,8 +251,10 @@ pub struct Document {
     /// Always `Redis`.
     #[serde(default)]
     pub kind: Option<S<String>>,
+    /// Name, namespace and labels of the deployment.
     #[serde(default)]
     pub metadata: Option<S<Metadata>>,
+    /// The desired deployment.
     #[serde(default)]
     pub spec: Option<S<Spec>>,
 }
@@ -328,14 +330,18 @@ spec_object! {
         /// redis | valkey (default redis).
         engine: Engine,
         /// Image tag of the official image, e.g. "7.2.5"; features depend on it.
+        #[schemars(extend("type" = ["string", "number", "null"]))]
         version: ScalarString,
         /// Full image reference overriding the official one; `@sha256:` pins it.
         image: String,
         /// Sentinel mode: Redis pods (one primary and replicas), at least 2.
+        #[schemars(range(min = 2, max = 100))]
         replicas: u32,
         /// Cluster mode: shards, at least 3 serving.
+        #[schemars(range(min = 3, max = 500))]
         shards: u32,
         /// Cluster mode: replicas of each shard's primary (default 1).
+        #[schemars(range(max = 10))]
         replicas_per_shard: u32,
         /// Cluster mode: the last N shards keep running but own no slots.
         drain_shards: u32,
@@ -346,8 +352,10 @@ spec_object! {
         /// Kubernetes resources of the Redis container; a memory limit is required.
         resources: Resources,
         /// `75%` of the memory limit (default) or an absolute quantity such as `3Gi`.
+        #[schemars(extend("type" = ["string", "number", "null"]))]
         maxmemory: ScalarString,
         /// Eviction policy (default noeviction for cluster/sentinel, allkeys-lru is common for caches).
+        #[schemars(extend("enum" = ["noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", null]))]
         maxmemory_policy: String,
         /// Persistent volume per pod; omitted: no persistence.
         storage: Storage,
@@ -388,8 +396,10 @@ spec_object! {
     /// Sentinel deployment (sentinel mode).
     pub struct Sentinel {
         /// Sentinel pods (default 3).
+        #[schemars(range(min = 1, max = 15))]
         replicas: u32,
         /// Sentinels that must agree the primary is down (default majority).
+        #[schemars(range(min = 1, max = 15))]
         quorum: u32,
         /// down-after-milliseconds (default 5000).
         down_after_milliseconds: u32,
@@ -401,7 +411,9 @@ spec_object! {
 spec_object! {
     /// Kubernetes-native resources.
     pub struct Resources {
+        /// What the scheduler reserves (memory defaults to the limit).
         requests: ResourceList,
+        /// The most the container may use; the memory limit is required.
         limits: ResourceList,
     }
 }
@@ -420,6 +432,7 @@ spec_object! {
     /// Persistent storage.
     pub struct Storage {
         /// e.g. 10Gi.
+        #[schemars(extend("type" = ["string", "number", "null"]))]
         size: ScalarString,
         /// StorageClass; omitted: the cluster default.
         storage_class: String,
@@ -430,6 +443,7 @@ spec_object! {
     /// Capacity planning input.
     pub struct Capacity {
         /// Expected size of the whole dataset, e.g. 30Gi.
+        #[schemars(extend("type" = ["string", "number", "null"]))]
         dataset_size: ScalarString,
     }
 }
@@ -463,6 +477,7 @@ spec_object! {
 spec_object! {
     /// Reference to a SecretStore or ClusterSecretStore.
     pub struct StoreRef {
+        /// The store's name.
         name: String,
         /// SecretStore (default) or ClusterSecretStore.
         kind: String,
@@ -482,6 +497,7 @@ spec_object! {
 spec_object! {
     /// cert-manager settings.
     pub struct CertManager {
+        /// The Issuer or ClusterIssuer that signs the certificate.
         issuer_ref: IssuerRef,
         /// Certificate lifetime (default 2160h).
         duration: String,
@@ -493,6 +509,7 @@ spec_object! {
 spec_object! {
     /// A cert-manager Issuer or ClusterIssuer.
     pub struct IssuerRef {
+        /// The issuer's name.
         name: String,
         /// Issuer (default) or ClusterIssuer.
         kind: String,
@@ -527,10 +544,13 @@ spec_object! {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Peer {
+    /// Pods (in the spec's namespace, or those namespaceSelector picks).
     #[serde(default)]
     pub pod_selector: Option<S<LabelSelector>>,
+    /// Namespaces whose pods may connect.
     #[serde(default)]
     pub namespace_selector: Option<S<LabelSelector>>,
+    /// Addresses outside the cluster.
     #[serde(default)]
     pub ip_block: Option<S<IpBlock>>,
 }
@@ -539,6 +559,7 @@ pub struct Peer {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct LabelSelector {
+    /// Labels every selected object has.
     #[serde(default)]
     pub match_labels: Option<S<SMap<ScalarString>>>,
 }
@@ -547,7 +568,9 @@ pub struct LabelSelector {
 #[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct IpBlock {
+    /// A CIDR, e.g. 10.0.0.0/8.
     pub cidr: S<String>,
+    /// CIDRs inside it that may not connect.
     #[serde(default)]
     pub except: Vec<S<String>>,
 }
@@ -555,8 +578,11 @@ pub struct IpBlock {
 spec_object! {
     /// Pod placement.
     pub struct Scheduling {
+        /// Node labels the pods require.
         node_selector: SMap<ScalarString>,
+        /// Taints the pods tolerate.
         tolerations: Vec<Toleration>,
+        /// PriorityClass of the pods (and of the reconcile Job).
         priority_class_name: String,
         /// Spread pods over zones and nodes (default true).
         zone_spread: bool,
@@ -570,14 +596,21 @@ spec_object! {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Toleration {
+    /// The taint's key (empty with operator Exists: every taint).
     #[serde(default)]
     pub key: Option<S<String>>,
+    /// Equal (default) or Exists.
     #[serde(default)]
+    #[schemars(extend("enum" = ["Equal", "Exists", null]))]
     pub operator: Option<S<String>>,
+    /// The taint's value, with operator Equal.
     #[serde(default)]
     pub value: Option<S<String>>,
+    /// NoSchedule, PreferNoSchedule or NoExecute; empty: all.
     #[serde(default)]
+    #[schemars(extend("enum" = ["NoSchedule", "PreferNoSchedule", "NoExecute", "", null]))]
     pub effect: Option<S<String>>,
+    /// With NoExecute: how long the pod stays once tainted.
     #[serde(default)]
     pub toleration_seconds: Option<S<i64>>,
 }
@@ -597,10 +630,14 @@ spec_object! {
 spec_object! {
     /// Argo CD Application settings.
     pub struct ArgoCd {
+        /// The Argo CD project (default default).
         project: String,
+        /// The git repository Argo CD reads this output from.
         #[serde(rename = "repoURL")]
         repo_url: String,
+        /// The branch, tag or commit (default HEAD).
         target_revision: String,
+        /// The cluster's API server (default https://kubernetes.default.svc).
         destination_server: String,
         /// Namespace the Application lives in (default argocd).
         namespace: String,
@@ -610,6 +647,7 @@ spec_object! {
 spec_object! {
     /// Flux Kustomization settings.
     pub struct Flux {
+        /// The GitRepository (or other source) holding this output.
         source_ref: SourceRef,
         /// Reconcile interval (default 10m).
         interval: String,
@@ -619,8 +657,11 @@ spec_object! {
 spec_object! {
     /// Flux source reference.
     pub struct SourceRef {
+        /// GitRepository (default), OCIRepository or Bucket.
         kind: String,
+        /// The source's name.
         name: String,
+        /// The source's namespace (default flux-system).
         namespace: String,
     }
 }

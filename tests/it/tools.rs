@@ -286,3 +286,75 @@ fn no_custom_resource_leaves_a_list_item_default_to_the_api_server() {
         missing.join("\n")
     );
 }
+
+/// The committed JSON Schema serves editors: check-jsonschema accepts
+/// every document of the demo specs (defaults files included) and rejects
+/// the type, enum and range errors that validation rejects.
+#[test]
+fn the_json_schema_accepts_the_demo_specs_and_rejects_type_and_enum_errors() {
+    let root = crate::common::root();
+    let schema = root.join("schema/redis-gitops.schema.json");
+    let tmp = tempfile::tempdir().unwrap();
+    // check-jsonschema reads one YAML document per file: split them.
+    let split = |path: &Path, tag: &str| -> Vec<PathBuf> {
+        let text = std::fs::read_to_string(path).unwrap();
+        text.split("\n---\n")
+            .enumerate()
+            .map(|(i, doc)| {
+                let out = tmp.path().join(format!("{tag}-{i}.yaml"));
+                std::fs::write(&out, doc).unwrap();
+                out
+            })
+            .collect()
+    };
+    let check = |file: &Path| {
+        run(Command::new(tool("check-jsonschema"))
+            .arg("--schemafile")
+            .arg(&schema)
+            .arg(file))
+    };
+    let mut accepted = 0;
+    for entry in walkdir::WalkDir::new(root.join("specs")).sort_by_file_name() {
+        let entry = entry.unwrap();
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let tag = entry
+            .path()
+            .strip_prefix(root.join("specs"))
+            .unwrap()
+            .to_string_lossy()
+            .replace('/', "_");
+        for doc in split(entry.path(), &tag) {
+            let (ok, text) = check(&doc);
+            assert!(ok, "{}: {text}", entry.path().display());
+            accepted += 1;
+        }
+    }
+    assert!(accepted >= 8, "{accepted} documents");
+    // (error input, its documents the schema must reject)
+    for (file, docs) in [
+        ("shards-three.yaml", &[0][..]),
+        ("storage-scalar.yaml", &[0]),
+        ("version-boolean.yaml", &[0]),
+        ("unknown-mode.yaml", &[0]),
+        ("maxmemory-policy.yaml", &[0]),
+        ("unknown-field.yaml", &[0]),
+        ("limits.yaml", &[0, 1, 3]),
+    ] {
+        let parts = split(&root.join("tests/errors").join(file), file);
+        for i in docs {
+            let (ok, text) = check(&parts[*i]);
+            assert!(!ok, "{file} document {i} passes the schema:\n{text}");
+        }
+    }
+    // The schema's closed list of eviction policies is validation's.
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&schema).unwrap()).unwrap();
+    let listed: Vec<&str> = doc["$defs"]["Spec"]["properties"]["maxmemoryPolicy"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    assert_eq!(listed, redis_gitops::spec::validate::MAXMEMORY_POLICIES);
+}

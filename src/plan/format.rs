@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use super::{Plan, State, Verdict, share};
+use crate::spec::model::{Engine, Mode};
 
 /// Output formats of `plan`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,13 +43,18 @@ fn topology_line(s: Option<&State>) -> String {
     let Some(s) = s else {
         return "(none)".into();
     };
-    let mut parts = vec![format!("{} {} {}", s.mode, s.engine, s.version)];
-    match s.mode.as_str() {
-        "cluster" => parts.push(format!(
+    let mut parts = vec![format!(
+        "{} {} {}",
+        s.mode.map_or("?", Mode::as_str),
+        s.engine.map_or("?", Engine::as_str),
+        s.version
+    )];
+    match s.mode {
+        Some(Mode::Cluster) => parts.push(format!(
             "{} shards ({} serving) x {} pods",
             s.shards, s.serving, s.pods
         )),
-        "sentinel" => parts.push(format!(
+        Some(Mode::Sentinel) => parts.push(format!(
             "{} pods, {} sentinels, quorum {}",
             s.pods,
             s.sentinels,

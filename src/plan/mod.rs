@@ -21,6 +21,7 @@ pub use state::{State, states};
 
 use crate::diff::{self, Change};
 use crate::output::File;
+use crate::spec::model::Mode;
 use crate::spec::quantity::Quantity;
 use crate::spec::validate::Redis;
 use crate::topology::slots::{Move, SLOTS};
@@ -326,7 +327,7 @@ fn compare(b: &State, a: &State, findings: &mut Vec<Finding>) -> Vec<Move> {
     if b.mode != a.mode {
         add(
             Verdict::Blocked,
-            format!("mode {} -> {}", b.mode, a.mode),
+            format!("mode {} -> {}", show(b.mode), show(a.mode)),
             format!(
                 "a mode cannot change in place: render the new mode under a new name, \
                  copy the data over, move clients, then remove the spec of '{}'",
@@ -338,7 +339,7 @@ fn compare(b: &State, a: &State, findings: &mut Vec<Finding>) -> Vec<Move> {
     if b.engine != a.engine {
         add(
             Verdict::Blocked,
-            format!("engine {} -> {}", b.engine, a.engine),
+            format!("engine {} -> {}", show(b.engine), show(a.engine)),
             "an engine cannot change in place: deploy the new engine under a new name and \
              replicate or copy the data to it"
                 .into(),
@@ -470,7 +471,7 @@ fn compare(b: &State, a: &State, findings: &mut Vec<Finding>) -> Vec<Move> {
             vec![],
         );
     }
-    if a.mode == "cluster" && b.mode == "cluster" {
+    if a.mode == Some(Mode::Cluster) && b.mode == Some(Mode::Cluster) {
         let mut shards_blocked = false;
         if let (Some(old), Some(new)) = (&b.slots, &a.slots) {
             let stranded: Vec<(u32, usize)> = old
@@ -557,19 +558,11 @@ fn compare(b: &State, a: &State, findings: &mut Vec<Finding>) -> Vec<Move> {
                 vec![],
             );
         }
-        if a.serving < 3 {
-            add(
-                Verdict::Blocked,
-                format!("{} serving shards", a.serving),
-                "Redis Cluster needs at least 3 serving shards".into(),
-                vec![],
-            );
-        }
     }
     if b.pods != a.pods {
         add(
             Verdict::Safe,
-            format!("pods per {} {} -> {}", if a.mode == "cluster" { "shard" } else { "deployment" }, b.pods, a.pods),
+            format!("pods per {} {} -> {}", if a.mode == Some(Mode::Cluster) { "shard" } else { "deployment" }, b.pods, a.pods),
             "replicas are added or removed one at a time; a removed replica holds no data of its own".into(),
             vec![],
         );
@@ -581,16 +574,6 @@ fn compare(b: &State, a: &State, findings: &mut Vec<Finding>) -> Vec<Move> {
             "sentinels discover each other; the quorum stays reachable".into(),
             vec![],
         );
-    }
-    if let Some(q) = a.quorum {
-        if q > a.sentinels {
-            add(
-                Verdict::Blocked,
-                format!("quorum {q} with {} sentinels", a.sentinels),
-                "a quorum above the sentinel count can never be reached: no failover".into(),
-                vec![],
-            );
-        }
     }
     if (&b.cpu_limit, &b.memory_limit, b.maxmemory) != (&a.cpu_limit, &a.memory_limit, a.maxmemory)
     {
@@ -667,18 +650,6 @@ fn deployment_plan(
         maxmemory_before: before.and_then(|s| s.maxmemory),
         maxmemory_after: after.and_then(|s| s.maxmemory),
     });
-    if let Some(m) = &memory {
-        if let (Some(need), Some(max)) = (m.per_shard_after, m.maxmemory_after) {
-            if need > max {
-                findings.push(finding(
-                    Verdict::Blocked,
-                    "capacity",
-                    &format!("{need} bytes per shard do not fit maxmemory {max}"),
-                    vec![],
-                ));
-            }
-        }
-    }
     let moved_slots: usize = moves.iter().map(|m: &Move| m.range.len()).sum();
     let moves: Vec<SlotMove> = moves
         .iter()
@@ -774,4 +745,9 @@ fn rollout(objects: &[&diff::ObjectDiff], moved_slots: usize, after: Option<&Sta
         });
     }
     steps
+}
+
+/// A state field that may be missing from hand-edited files.
+fn show<T: std::fmt::Display>(v: Option<T>) -> String {
+    v.map_or_else(|| "?".into(), |v| v.to_string())
 }

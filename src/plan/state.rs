@@ -7,6 +7,7 @@ use std::path::Path;
 use serde::Serialize;
 use serde_yaml::Value;
 
+use crate::spec::model::{Engine, Mode};
 use crate::topology::slots::SlotMap;
 
 /// A deployment's topology as its manifests describe it.
@@ -15,8 +16,8 @@ use crate::topology::slots::SlotMap;
 pub struct State {
     pub name: String,
     pub namespace: String,
-    pub mode: String,
-    pub engine: String,
+    pub mode: Option<Mode>,
+    pub engine: Option<Engine>,
     pub version: String,
     /// Cluster: shards; other modes: 1.
     pub shards: u32,
@@ -60,7 +61,7 @@ pub fn states<'a>(
         let state = out.entry(deployment).or_default();
         read_object(state, &value);
     }
-    out.retain(|_, s| !s.mode.is_empty());
+    out.retain(|_, s| s.mode.is_some());
     out
 }
 
@@ -105,10 +106,11 @@ fn read_object(state: &mut State, v: &Value) {
                 .as_str()
                 .unwrap_or_default()
                 .to_owned();
-            state.engine = labels["app.kubernetes.io/name"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
+            state.engine = match labels["app.kubernetes.io/name"].as_str() {
+                Some("redis") => Some(Engine::Redis),
+                Some("valkey") => Some(Engine::Valkey),
+                _ => None,
+            };
             state.version = labels["app.kubernetes.io/version"]
                 .as_str()
                 .unwrap_or_default()
@@ -116,11 +118,11 @@ fn read_object(state: &mut State, v: &Value) {
             state.pods = replicas;
             match component {
                 "shard" => {
-                    state.mode = "cluster".into();
+                    state.mode = Some(Mode::Cluster);
                     state.shards += 1;
                 }
-                _ if state.mode.is_empty() => {
-                    state.mode = "standalone".into();
+                _ if state.mode.is_none() => {
+                    state.mode = Some(Mode::Standalone);
                     state.shards = 1;
                 }
                 _ => {}
@@ -154,7 +156,7 @@ fn read_object(state: &mut State, v: &Value) {
                 );
             }
             if let Some(conf) = data["sentinel.conf"].as_str() {
-                state.mode = "sentinel".into();
+                state.mode = Some(Mode::Sentinel);
                 state.shards = 1;
                 state.quorum = conf
                     .lines()

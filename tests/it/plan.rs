@@ -736,3 +736,63 @@ proptest::proptest! {
         }
     }
 }
+
+/// The state plan reads back from rendered files is the state of the spec
+/// that rendered them, for every demo deployment: mode, engine, version,
+/// shards, serving shards, pods, sentinels, quorum, storage, maxmemory,
+/// persistence.
+#[test]
+fn the_state_read_from_rendered_files_is_the_specs() {
+    use redis_gitops::spec::model::Persistence;
+    use redis_gitops::spec::validate::Topology;
+    let ws = built_demo();
+    let out = ws.path().join("output");
+    let files = crate::common::tree(&out);
+    let states = redis_gitops::plan::states(files.iter().map(|(p, b)| (p.as_path(), b.as_slice())));
+    let loaded = redis_gitops::input::load_dir(&crate::common::demo_specs());
+    let (specs, _) = redis_gitops::spec::validate::validate_all(&loaded.specs, &loaded.sources);
+    assert_eq!(states.len(), specs.len());
+    for r in &specs {
+        let key = format!("{}/{}", r.dir.display(), r.name);
+        let s = &states[&key];
+        assert_eq!(s.mode, Some(r.mode()), "{key}");
+        assert_eq!(s.engine, Some(r.engine), "{key}");
+        assert_eq!(s.version, r.version.to_string(), "{key}");
+        let (shards, serving, pods, sentinels, quorum) = match r.topology {
+            Topology::Standalone => (1, 0, 1, 0, None),
+            Topology::Sentinel {
+                replicas,
+                sentinels,
+                quorum,
+                ..
+            } => (1, 0, replicas, sentinels, Some(quorum)),
+            Topology::Cluster {
+                shards,
+                replicas_per_shard,
+                drain_shards,
+            } => (
+                shards,
+                shards - drain_shards,
+                1 + replicas_per_shard,
+                0,
+                None,
+            ),
+        };
+        assert_eq!(s.shards, shards, "{key}");
+        if r.mode() == redis_gitops::spec::model::Mode::Cluster {
+            assert_eq!(s.serving, serving, "{key}");
+        }
+        assert_eq!(s.pods, pods, "{key}");
+        assert_eq!(s.sentinels, sentinels, "{key}");
+        assert_eq!(s.quorum, quorum, "{key}");
+        assert_eq!(s.storage.is_some(), r.storage.is_some(), "{key}");
+        assert_eq!(s.maxmemory, Some(r.maxmemory_bytes), "{key}");
+        let persistence = match r.persistence {
+            Persistence::Rdb => "rdb",
+            Persistence::Aof => "aof",
+            Persistence::RdbAof => "rdb+aof",
+            Persistence::None => "none",
+        };
+        assert_eq!(s.persistence.as_deref(), Some(persistence), "{key}");
+    }
+}

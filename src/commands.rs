@@ -276,7 +276,7 @@ struct Rendered {
     committed: output::Existing,
     files: Vec<File>,
     /// Per spec: shards removed while owning slots (see [`render::Rendered`]).
-    stranded: Vec<Vec<(u32, usize)>>,
+    stranded: Vec<Vec<crate::topology::Stranded>>,
 }
 
 /// Loads and validates the specs, reads the output folder and renders
@@ -372,17 +372,19 @@ fn build(
 
 /// Refuses a build that removes shards still owning slots: their
 /// StatefulSets would be pruned with the data. `plan` explains the safe way.
-fn refuse_stranded_slots(specs: &[Redis], stranded: &[Vec<(u32, usize)>]) -> anyhow::Result<()> {
+fn refuse_stranded_slots(
+    specs: &[Redis],
+    stranded: &[Vec<crate::topology::Stranded>],
+) -> anyhow::Result<()> {
     for (redis, stranded) in specs.iter().zip(stranded) {
         if !stranded.is_empty() {
-            let slots: usize = stranded.iter().map(|(_, n)| n).sum();
-            let shards: Vec<String> = stranded.iter().map(|(s, _)| s.to_string()).collect();
+            let (shards, slots) = crate::topology::Stranded::describe(stranded);
             bail!(
                 "{}: removing shard(s) {} of '{}' would lose the {slots} slot(s) they own; \
                  drain first: set drainShards so that they own nothing, build, sync, \
                  then lower shards (see `redis-gitops plan`); nothing was written",
                 redis.source.display(),
-                shards.join(", "),
+                shards,
                 redis.name,
             );
         }

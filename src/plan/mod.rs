@@ -474,16 +474,16 @@ fn compare(b: &State, a: &State, findings: &mut Vec<Finding>) -> Vec<Move> {
     if a.mode == Some(Mode::Cluster) && b.mode == Some(Mode::Cluster) {
         let mut shards_blocked = false;
         if let (Some(old), Some(new)) = (&b.slots, &a.slots) {
-            let stranded: Vec<(u32, usize)> = old
+            let stranded: Vec<crate::topology::Stranded> = old
                 .counts()
                 .into_iter()
                 .filter(|(s, _)| *s >= a.shards)
+                .map(|(shard, slots)| crate::topology::Stranded { shard, slots })
                 .collect();
             if stranded.is_empty() {
                 moves = old.moves_to(new);
             } else {
-                let shards: Vec<String> = stranded.iter().map(|(s, _)| s.to_string()).collect();
-                let slots: usize = stranded.iter().map(|(_, n)| n).sum();
+                let (shards, slots) = crate::topology::Stranded::describe(&stranded);
                 shards_blocked = true;
                 add(
                     Verdict::Blocked,
@@ -493,7 +493,7 @@ fn compare(b: &State, a: &State, findings: &mut Vec<Finding>) -> Vec<Move> {
                          their data. Two steps: set `shards: {}` and `drainShards: {}`, build \
                          and sync (the reconcile Job moves their slots away), then lower \
                          `shards` to {} and remove drainShards",
-                        shards.join(", "),
+                        shards,
                         b.shards,
                         b.shards - a.shards,
                         a.shards

@@ -144,7 +144,7 @@ pub struct Rendered {
     pub files: Vec<File>,
     /// Per spec, in spec order: shards the spec no longer has that still own
     /// slots in the committed map, as (shard, slots). A build must refuse them.
-    pub stranded: Vec<Vec<(u32, usize)>>,
+    pub stranded: Vec<Vec<crate::topology::Stranded>>,
 }
 
 /// One deployment rendered: its folder's files.
@@ -154,7 +154,7 @@ pub struct Deployment {
     /// The name of its reconcile Job, if it has one.
     pub job: Option<String>,
     /// Shards the spec no longer has that own slots in the committed map.
-    pub stranded: Vec<(u32, usize)>,
+    pub stranded: Vec<crate::topology::Stranded>,
 }
 
 /// Renders every deployment into files: pure, the same inputs give the

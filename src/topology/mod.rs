@@ -12,9 +12,25 @@ use slots::SlotMap;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Derived {
     pub next: SlotMap,
-    /// Shards no longer in the spec that own slots in the committed map:
-    /// (shard, slots). Building such a map would lose their data.
-    pub stranded: Vec<(u32, usize)>,
+    /// Shards no longer in the spec that own slots in the committed map.
+    /// Building such a map would lose their data.
+    pub stranded: Vec<Stranded>,
+}
+
+/// A shard removed from the spec while it still owns slots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stranded {
+    pub shard: u32,
+    /// The slots it owns in the committed map.
+    pub slots: usize,
+}
+
+impl Stranded {
+    /// The shards, comma-separated, and their slots in all.
+    pub fn describe(stranded: &[Stranded]) -> (String, usize) {
+        let shards: Vec<String> = stranded.iter().map(|s| s.shard.to_string()).collect();
+        (shards.join(", "), stranded.iter().map(|s| s.slots).sum())
+    }
 }
 
 /// The next map for a cluster of `shards` of which the last `drain` own nothing.
@@ -30,6 +46,7 @@ pub fn derive(previous: Option<SlotMap>, shards: u32, drain: u32) -> Derived {
             m.counts()
                 .into_iter()
                 .filter(|(s, _)| *s >= shards)
+                .map(|(shard, slots)| Stranded { shard, slots })
                 .collect()
         })
         .unwrap_or_default();

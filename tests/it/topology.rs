@@ -127,5 +127,17 @@ fn grow_three_to_five_then_drain_two_then_remove_them() {
 
     // Removing the two shards without draining strands their slots.
     let stranded = derive(Some(five), 3, 0).stranded;
-    assert_eq!(stranded, [(3, 3277), (4, 3276)]);
+    assert_eq!(
+        stranded,
+        [
+            redis_gitops::topology::Stranded {
+                shard: 3,
+                slots: 3277
+            },
+            redis_gitops::topology::Stranded {
+                shard: 4,
+                slots: 3276
+            }
+        ]
+    );
 }

@@ -18,12 +18,13 @@ pub struct Cli {
 
 #[derive(Debug, Args)]
 pub struct Global {
-    /// Folder of Redis specs.
-    #[arg(long, global = true, default_value = "specs")]
-    pub specs: PathBuf,
-    /// Folder of rendered manifests.
-    #[arg(long, global = true, default_value = "output")]
-    pub output: PathBuf,
+    /// Folder of Redis specs [default: specs, in this folder or the
+    /// nearest one above that has it].
+    #[arg(long, global = true)]
+    pub specs: Option<PathBuf>,
+    /// Folder of rendered manifests [default: output, beside specs].
+    #[arg(long, global = true)]
+    pub output: Option<PathBuf>,
     /// Folder of templates overriding the built-in ones (same file names as `templates/`).
     #[arg(long, global = true)]
     pub templates: Option<PathBuf>,

@@ -21,7 +21,24 @@ use crate::spec::validate::{self, Redis};
 /// Runs the command; `Err` is an unexpected failure (exit 2).
 pub fn run(cli: &Cli) -> anyhow::Result<u8> {
     let g = &cli.global;
-    let color = match g.color {
+    // Like git and cargo, from any folder of the project: without --specs
+    // and --output, the nearest folder (this one or above, within the git
+    // work tree) that holds `specs/` is where both are.
+    if g.specs.is_none() && g.output.is_none() {
+        if let Some(root) = project_root() {
+            std::env::set_current_dir(&root)
+                .with_context(|| format!("cannot enter '{}'", root.display()))?;
+        }
+    }
+    let specs = g.specs.clone().unwrap_or_else(|| PathBuf::from("specs"));
+    let output = g.output.clone().unwrap_or_else(|| PathBuf::from("output"));
+    let (color_choice, quiet) = (g.color, g.quiet);
+    let g = &Resolved {
+        specs,
+        output,
+        templates: g.templates.clone(),
+    };
+    let color = match color_choice {
         Color::Always => true,
         Color::Never => false,
         Color::Auto => {
@@ -29,10 +46,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
                 && std::io::stderr().is_terminal()
         }
     };
-    let reporter = Reporter {
-        color,
-        quiet: g.quiet,
-    };
+    let reporter = Reporter { color, quiet };
     match &cli.command {
         Command::Build(args) => build(
             &g.specs,
@@ -43,7 +57,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
         ),
         Command::Check => check(&g.specs, &g.output, g.templates.as_deref(), &reporter),
         Command::Diff(args) => {
-            let color = match g.color {
+            let color = match color_choice {
                 Color::Always => true,
                 Color::Never => false,
                 Color::Auto => {
@@ -256,9 +270,59 @@ pub fn compile(
     .map_err(Into::into)
 }
 
-/// The output folder as the Argo CD / Flux entry points name it: a relative
-/// path with forward slashes, or `None` when it is not one.
+/// The paths a command works on, defaults resolved.
+struct Resolved {
+    specs: PathBuf,
+    output: PathBuf,
+    templates: Option<PathBuf>,
+}
+
+/// The nearest folder, from the working directory up, that holds `specs/`,
+/// not above the git work tree's top (when there is one); `None` when the
+/// working directory has it or none does.
+fn project_root() -> Option<PathBuf> {
+    let cwd = std::env::current_dir().ok()?;
+    if cwd.join("specs").is_dir() {
+        return None;
+    }
+    let top = git_toplevel();
+    let mut dir = cwd.as_path();
+    while let Some(parent) = dir.parent() {
+        if top.as_deref().is_some_and(|t| !parent.starts_with(t)) {
+            return None;
+        }
+        if parent.join("specs").is_dir() {
+            return Some(parent.to_path_buf());
+        }
+        dir = parent;
+    }
+    None
+}
+
+/// The top folder of the git work tree around the working directory.
+fn git_toplevel() -> Option<PathBuf> {
+    let out = std::process::Command::new("git")
+        .args(["rev-parse", "--show-toplevel"])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim_end()))
+}
+
+/// The output folder as the Argo CD / Flux entry points name it: a path
+/// with forward slashes relative to the git work tree's top (a monorepo's
+/// subfolder included), or outside git relative to the working directory;
+/// `None` when it is neither.
 fn repo_path(output: &Path) -> Option<String> {
+    if let Some(top) = git_toplevel() {
+        let abs = normalised(output);
+        let rel = abs.strip_prefix(normalised(&top)).ok()?;
+        let parts: Option<Vec<&str>> = rel.components().map(|c| c.as_os_str().to_str()).collect();
+        return Some(parts?.join("/"));
+    }
     let mut parts = Vec::new();
     for c in output.components() {
         match c {

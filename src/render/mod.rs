@@ -118,8 +118,8 @@ pub enum RenderError {
     #[error(transparent)]
     Template(#[from] TemplateError),
     #[error(
-        "Argo CD and Flux entry points need the output folder as a relative path inside the \
-         repository (no '..'): run from the repository root with a relative --output"
+        "Argo CD and Flux entry points need the output folder inside the git repository (or, outside git, \
+         a relative path without '..'), to name it as the repository path they sync"
     )]
     OutputPath,
     #[error("cannot read the committed slot map in '{path}': {message}")]

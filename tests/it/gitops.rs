@@ -507,6 +507,38 @@ fn diff_from_git_reads_the_committed_output_without_touching_the_work_tree() {
     );
 }
 
+/// Like git and cargo, the commands work from any folder of the project,
+/// and Argo CD / Flux paths are relative to the git repository's top: a
+/// project in a monorepo's subfolder, an absolute --output inside it.
+#[test]
+fn commands_find_the_project_and_entry_points_name_repository_paths() {
+    let mono = tempfile::tempdir().unwrap();
+    let project = mono.path().join("platform/redis");
+    crate::common::copy_dir(&root().join("specs"), &project.join("specs"));
+    git(mono.path(), &["init", "-q"]);
+    // From a subfolder of the project, with the default folders.
+    let sub = project.join("specs/payments");
+    cli(&sub).arg("build").assert().success();
+    assert!(project.join("output/payments/orders").is_dir());
+    cli(&sub).arg("check").assert().success();
+    let app = yaml(&project.join("output/payments/_argocd/application-payments-orders.yaml"));
+    assert_eq!(
+        app["spec"]["source"]["path"],
+        "platform/redis/output/payments/orders"
+    );
+    let flux = yaml(&project.join("output/cache/_flux/kustomization-cache-events.yaml"));
+    assert_eq!(flux["spec"]["path"], "./platform/redis/output/cache/events");
+    // An absolute --output inside the repository names the same paths.
+    let before = crate::common::tree(&project.join("output"));
+    let abs = project.join("output");
+    cli(&project)
+        .args(["build", "--output"])
+        .arg(&abs)
+        .assert()
+        .success();
+    assert_eq!(crate::common::tree(&project.join("output")), before);
+}
+
 #[test]
 fn entry_points_point_at_the_deployment_folders() {
     let ws = built_demo();
@@ -551,7 +583,7 @@ fn entry_points_point_at_the_deployment_folders() {
         wave("payments/orders/configmap-orders-config.yaml")
             < wave("payments/orders/statefulset-orders-shard-0.yaml")
     );
-    // An absolute --output cannot be a path inside the repository.
+    // Outside git, an absolute --output names no repository path.
     let abs = cli(ws.path())
         .args(["build", "--output"])
         .arg(ws.path().join("elsewhere"))
@@ -559,7 +591,9 @@ fn entry_points_point_at_the_deployment_folders() {
         .code(2);
     let err = String::from_utf8(abs.get_output().stderr.clone()).unwrap();
     assert!(
-        err.contains("Argo CD and Flux entry points need the output folder as a relative path"),
+        err.contains(
+            "Argo CD and Flux entry points need the output folder inside the git repository"
+        ),
         "{err}"
     );
 }

@@ -318,8 +318,10 @@ fn git_toplevel() -> Option<PathBuf> {
 /// `None` when it is neither.
 fn repo_path(output: &Path) -> Option<String> {
     if let Some(top) = git_toplevel() {
-        let abs = normalised(output);
-        let rel = abs.strip_prefix(normalised(&top)).ok()?;
+        let abs = crate::source::lexical_absolute(output);
+        let rel = abs
+            .strip_prefix(crate::source::lexical_absolute(&top))
+            .ok()?;
         let parts: Option<Vec<&str>> = rel.components().map(|c| c.as_os_str().to_str()).collect();
         return Some(parts?.join("/"));
     }
@@ -367,23 +369,6 @@ fn load_and_render(
     }))
 }
 
-/// `path` made absolute with `.` and `..` resolved lexically.
-fn normalised(path: &Path) -> PathBuf {
-    use std::path::Component;
-    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let mut out = PathBuf::new();
-    for c in abs.components() {
-        match c {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out
-}
-
 fn build(
     specs_dir: &Path,
     out: &Path,
@@ -391,7 +376,10 @@ fn build(
     allow_blocked: &[String],
     reporter: &Reporter,
 ) -> anyhow::Result<u8> {
-    let (s, o) = (normalised(specs_dir), normalised(out));
+    let (s, o) = (
+        crate::source::lexical_absolute(specs_dir),
+        crate::source::lexical_absolute(out),
+    );
     if o.starts_with(&s) || s.starts_with(&o) {
         bail!(
             "the output folder '{}' and the specs folder '{}' are inside one another: \
@@ -752,10 +740,10 @@ fn inherited_defaults(
     specs_dir: &Path,
     path: &Path,
 ) -> (std::collections::BTreeSet<String>, Vec<PathBuf>) {
-    let root = normalised(specs_dir);
+    let root = crate::source::lexical_absolute(specs_dir);
     let mut fields = std::collections::BTreeSet::new();
     let mut files = Vec::new();
-    let mut dir = normalised(path);
+    let mut dir = crate::source::lexical_absolute(path);
     while dir.pop() && dir.starts_with(&root) {
         let file = dir.join(crate::spec::load::DEFAULTS_FILE);
         let Ok(text) = std::fs::read_to_string(&file) else {

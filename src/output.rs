@@ -53,21 +53,7 @@ pub enum OutputError {
 /// `path` relative to the working directory, `.` and `..` resolved
 /// lexically: `./output/` and `/repo/output` (run in `/repo`) are `output`.
 fn relative_to_cwd(path: &Path) -> PathBuf {
-    use std::path::Component;
-    let normal = |p: &Path| {
-        let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
-        let mut out = PathBuf::new();
-        for c in abs.components() {
-            match c {
-                Component::ParentDir => {
-                    out.pop();
-                }
-                Component::CurDir => {}
-                other => out.push(other),
-            }
-        }
-        out
-    };
+    let normal = crate::source::lexical_absolute;
     let (abs, cwd) = (normal(path), normal(Path::new(".")));
     match abs.strip_prefix(&cwd) {
         Ok(rel) if rel.as_os_str().is_empty() => PathBuf::from("."),

@@ -117,3 +117,22 @@ impl Sources {
         &self.get(id).path
     }
 }
+
+/// `path` made absolute (against the working directory) with `.` and `..`
+/// resolved lexically, symlinks not followed: the one spelling of a folder
+/// however the user wrote it (`./specs/`, `a/../specs`, `/abs/specs`).
+pub fn lexical_absolute(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = PathBuf::new();
+    for c in abs.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}

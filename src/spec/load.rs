@@ -162,20 +162,8 @@ pub fn load_files(root: &Path, inputs: Vec<(PathBuf, Vec<u8>)>) -> Loaded {
 /// it are all `specs`). Symlinks are not followed: the name is the one the
 /// user sees.
 fn folder_name(root: &Path) -> PathBuf {
-    use std::path::Component;
-    let abs = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
-    let mut parts: Vec<&std::ffi::OsStr> = Vec::new();
-    for c in abs.components() {
-        match c {
-            Component::Normal(n) => parts.push(n),
-            Component::ParentDir => {
-                parts.pop();
-            }
-            Component::CurDir | Component::RootDir | Component::Prefix(_) => {}
-        }
-    }
-    parts
-        .last()
+    crate::source::lexical_absolute(root)
+        .file_name()
         .map_or_else(|| PathBuf::from("specs"), PathBuf::from)
 }
 

@@ -109,19 +109,11 @@ fn context(redis: &Redis) -> Ctx<'_> {
         }),
         _ => None,
     };
+    // Values arrive written as redis.conf reads them (directives::conf_value).
     let config = redis
         .config
         .iter()
-        .map(|(k, v)| {
-            (
-                k.clone(),
-                if v.is_empty() {
-                    "\"\"".to_owned()
-                } else {
-                    v.clone()
-                },
-            )
-        })
+        .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     Ctx {
         name: &redis.name,

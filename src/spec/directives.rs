@@ -9,6 +9,9 @@
 
 use super::model::Engine;
 
+mod value;
+pub use value::{Kind, Unit, conf_value, refuse, table};
+
 const REDIS_7_0: &str = include_str!("directives/redis-7.0.txt");
 const VALKEY_9_1: &str = include_str!("directives/valkey-9.1.txt");
 
@@ -38,7 +41,7 @@ const MISNOMERS: &[(&str, &str)] = &[
 /// Why a directive is not the spec's to set.
 pub fn owned_reason(name: &str) -> Option<&'static str> {
     Some(match name {
-        "port" | "tls-port" | "bind" | "unixsocket" | "unixsocketperm" | "protected-mode" => {
+        "port" | "tls-port" | "bind" | "protected-mode" => {
             "the compiler sets the listening address and ports so that Services, probes and the NetworkPolicy agree"
         }
         "dir" | "dbfilename" | "appendfilename" | "appenddirname" | "pidfile" | "logfile"
@@ -48,11 +51,6 @@ pub fn owned_reason(name: &str) -> Option<&'static str> {
         "cluster-enabled"
         | "cluster-config-file"
         | "cluster-port"
-        | "cluster-announce-ip"
-        | "cluster-announce-hostname"
-        | "cluster-announce-port"
-        | "cluster-announce-bus-port"
-        | "cluster-announce-tls-port"
         | "cluster-preferred-endpoint-type" => {
             "set by spec.mode; cluster identity and addresses are managed by the compiler"
         }
@@ -74,6 +72,12 @@ pub fn owned_reason(name: &str) -> Option<&'static str> {
             "the container has no such file; the configuration is rendered whole"
         }
         n if n.starts_with("tls-") => "TLS is configured by spec.tls",
+        n if n.starts_with("unixsocket") => {
+            "the compiler sets the listening address and ports so that Services, probes and the NetworkPolicy agree"
+        }
+        n if n.starts_with("cluster-announce-") => {
+            "set by spec.mode; cluster identity and addresses are managed by the compiler"
+        }
         _ => return None,
     })
 }

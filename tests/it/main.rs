@@ -6,6 +6,7 @@ mod cli;
 mod cluster;
 mod cluster_life;
 mod common;
+mod directives;
 mod errors;
 mod fuzz;
 mod gitops;

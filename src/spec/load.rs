@@ -85,31 +85,40 @@ pub fn load_files(root: &Path, inputs: Vec<(PathBuf, Vec<u8>)>) -> Loaded {
     let sources = &loaded.sources;
     let parsed: Vec<_> = texts
         .par_iter()
-        .map(|(file, _)| {
-            let text = &sources.get(*file).text;
-            with_file(*file, text.len(), || {
-                serde_saphyr::from_multiple::<Option<S<Document>>>(text)
-            })
-        })
+        .map(|(file, _)| parse_file(*file, &sources.get(*file).text))
         .collect();
     // Folders whose defaults file did not parse: what it would have given
     // the specs below is unknown, so their missing fields are not reported.
     let mut broken_defaults: Vec<PathBuf> = Vec::new();
-    for ((file, rel), docs) in texts.into_iter().zip(parsed) {
+    for ((file, rel), parsed) in texts.into_iter().zip(parsed) {
         let dir = rel.parent().map(Path::to_path_buf).unwrap_or_default();
-        let docs = match docs {
-            Ok(docs) => docs,
-            Err(err) => {
-                let text = &loaded.sources.get(file).text;
-                loaded.diagnostics.push(parse_error(file, text, &err));
-                if rel.file_name().is_some_and(|n| n == DEFAULTS_FILE) {
-                    broken_defaults.push(dir);
-                }
+        let is_defaults = rel.file_name().is_some_and(|n| n == DEFAULTS_FILE);
+        let failed = !parsed.errors.is_empty();
+        loaded.diagnostics.extend(parsed.errors);
+        if failed && is_defaults {
+            broken_defaults.push(dir);
+            continue;
+        }
+        let Some(docs) = parsed.docs else { continue };
+        let mut docs: Vec<S<Document>> = docs.into_iter().flatten().collect();
+        if failed {
+            // A document with a value it could not read is not validated
+            // further: its other errors are those values' consequences.
+            let starts: Vec<usize> = docs.iter().map(|d| d.span.start).collect();
+            let damaged = |i: usize| {
+                let end = starts.get(i + 1).copied().unwrap_or(usize::MAX);
+                let start = if i == 0 { 0 } else { starts[i] };
+                parsed.at.iter().any(|&o| (start..end).contains(&o))
+            };
+            let mut i = 0;
+            docs.retain(|_| {
+                i += 1;
+                !damaged(i - 1)
+            });
+            if docs.is_empty() {
                 continue;
             }
-        };
-        let is_defaults = rel.file_name().is_some_and(|n| n == DEFAULTS_FILE);
-        let docs: Vec<S<Document>> = docs.into_iter().flatten().collect();
+        }
         if is_defaults {
             let mut docs = docs.into_iter();
             if let Some(doc) = docs.next() {
@@ -182,6 +191,66 @@ fn check_defaults(doc: &S<Document>, diags: &mut Vec<Diagnostic>) {
     }
 }
 
+/// At most this many values of the wrong kind are reported per file.
+const MAX_ERRORS_PER_FILE: usize = 20;
+
+/// A file's documents, when it could be read to the end, and every error met
+/// on the way (with the byte offset of each).
+struct Parsed {
+    docs: Option<Vec<Option<S<Document>>>>,
+    errors: Vec<Diagnostic>,
+    at: Vec<usize>,
+}
+
+/// Parses a file, reading on past values of the wrong kind (see `recover`).
+fn parse_file(file: FileId, text: &str) -> Parsed {
+    use super::recover::{At, blank_node};
+    use serde_saphyr::Error as E;
+    let mut work = text.to_owned();
+    let mut out = Parsed {
+        docs: None,
+        errors: Vec::new(),
+        at: Vec::new(),
+    };
+    loop {
+        let err = match with_file(file, text.len(), || {
+            serde_saphyr::from_multiple::<Option<S<Document>>>(&work)
+        }) {
+            Ok(docs) => {
+                out.docs = Some(docs);
+                return out;
+            }
+            Err(err) => err,
+        };
+        let diag = parse_error(file, text, &err);
+        let Some(offset) = diag.span.map(|s| s.start) else {
+            out.errors.push(diag);
+            return out;
+        };
+        let again = out.at.contains(&offset);
+        if !again {
+            out.errors.push(diag);
+            out.at.push(offset);
+        }
+        let well_formed = |t: &str| serde_saphyr::from_multiple::<serde::de::IgnoredAny>(t).is_ok();
+        let at = match err.without_snippet() {
+            E::SerdeUnknownField { .. } | E::DuplicateMappingKey { .. } => At::Key,
+            E::SerdeMissingField { .. } => return out,
+            _ => At::Value,
+        };
+        if again
+            || out.errors.len() >= MAX_ERRORS_PER_FILE
+            || (out.errors.len() == 1 && !well_formed(text))
+        {
+            return out;
+        }
+        // Blanking must leave well-formed YAML; where it would not, stop.
+        if !blank_node(&mut work, offset, at) || !well_formed(&work) {
+            return out;
+        }
+    }
+}
+
 /// Turns a YAML or serde error into a diagnostic with a did-you-mean where it helps.
 fn parse_error(file: FileId, text: &str, err: &serde_saphyr::Error) -> Diagnostic {
     use serde_saphyr::Error as E;
@@ -234,9 +303,25 @@ fn scalar_at(text: &str, offset: usize) -> &str {
 fn in_user_words(message: &str, scalar: &str) -> String {
     let got = if scalar.is_empty() {
         String::new()
+    } else if scalar.starts_with('{') {
+        ", got a mapping".to_owned()
+    } else if scalar.starts_with('[') {
+        ", got a list".to_owned()
     } else {
         format!(", got '{scalar}'")
     };
+    if let Some((found, expected)) = message
+        .strip_prefix("invalid type: ")
+        .and_then(|rest| rest.split_once(", expected "))
+    {
+        let found = match found {
+            "sequence" => "a list".to_owned(),
+            "map" => "a mapping".to_owned(),
+            "unit value" | "null" => "nothing".to_owned(),
+            other => other.replace("string ", "").replace('"', "'"),
+        };
+        return format!("expected {expected}, got {found}");
+    }
     if let Some(rest) = message.strip_prefix("duplicate mapping key: ") {
         let key = rest.split(',').next().unwrap_or(rest).trim();
         return format!("'{key}' is given twice in this mapping; keep one");

@@ -5,4 +5,5 @@ pub mod directives;
 pub mod load;
 pub mod model;
 pub mod quantity;
+mod recover;
 pub mod validate;

@@ -244,12 +244,33 @@ impl JsonSchema for ScalarString {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schemars(title = "redis-gitops Redis spec")]
+// A spec (a document with `kind`, `apiVersion` or `metadata.name`) names
+// all three; a `_defaults.yaml` (none of them) is partial and requires
+// nothing; `spec` itself may come from the defaults.
+#[schemars(extend(
+    "allOf" = [
+        {
+            "if": {"required": ["kind"]},
+            "then": {
+                "required": ["apiVersion", "metadata"],
+                "properties": {"metadata": {"required": ["name"]}}
+            }
+        },
+        {
+            "if": {"required": ["metadata"], "properties": {"metadata": {"required": ["name"]}}},
+            "then": {"required": ["apiVersion", "kind"]}
+        }
+    ],
+    "dependentRequired" = {"apiVersion": ["kind"]}
+))]
 pub struct Document {
     /// Always `redis-gitops/v1`.
     #[serde(default)]
+    #[schemars(extend("enum" = ["redis-gitops/v1"]))]
     pub api_version: Option<S<String>>,
     /// Always `Redis`.
     #[serde(default)]
+    #[schemars(extend("enum" = ["Redis"]))]
     pub kind: Option<S<String>>,
     /// Name, namespace and labels of the deployment.
     #[serde(default)]
@@ -313,6 +334,21 @@ spec_enum! {
 }
 
 spec_enum! {
+    /// What Redis evicts when maxmemory is reached (the `maxmemory-policy`
+    /// values of redis.conf).
+    pub enum MaxmemoryPolicy {
+        Noeviction = "noeviction",
+        AllkeysLru = "allkeys-lru",
+        AllkeysLfu = "allkeys-lfu",
+        AllkeysRandom = "allkeys-random",
+        VolatileLru = "volatile-lru",
+        VolatileLfu = "volatile-lfu",
+        VolatileRandom = "volatile-random",
+        VolatileTtl = "volatile-ttl",
+    }
+}
+
+spec_enum! {
     /// How data survives a restart.
     pub enum Persistence {
         Rdb = "rdb",
@@ -354,9 +390,8 @@ spec_object! {
         /// `75%` of the memory limit (default) or an absolute quantity such as `3Gi`.
         #[schemars(extend("type" = ["string", "number", "null"]))]
         maxmemory: ScalarString,
-        /// Eviction policy (default noeviction for cluster/sentinel, allkeys-lru is common for caches).
-        #[schemars(extend("enum" = ["noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", null]))]
-        maxmemory_policy: String,
+        /// Eviction policy (default noeviction: writes that need memory are refused, nothing is evicted silently; allkeys-lru is common for caches).
+        maxmemory_policy: MaxmemoryPolicy,
         /// Persistent volume per pod; omitted: no persistence.
         storage: Storage,
         /// rdb | aof | rdb+aof | none (default rdb with storage, none without).

@@ -141,8 +141,13 @@ fn an_error_in_a_defaults_file_points_at_the_defaults_file() {
     fs::write(specs.join("a.yaml"), "apiVersion: redis-gitops/v1\nkind: Redis\nmetadata: {name: a}\nspec:\n  resources: {limits: {memory: 1Gi}}\n").unwrap();
     let stderr = validate_fails(tmp.path());
     assert!(
-        stderr.starts_with("specs/_defaults.yaml:5:20: error: unknown maxmemory policy 'lru'"),
+        stderr.starts_with("specs/_defaults.yaml:5:20: error: unknown value 'lru'"),
         "{stderr}"
+    );
+    assert_eq!(
+        stderr.matches("error:").count(),
+        2,
+        "one error and the summary: {stderr}"
     );
 }
 

@@ -348,13 +348,53 @@ fn the_json_schema_accepts_the_demo_specs_and_rejects_type_and_enum_errors() {
             assert!(!ok, "{file} document {i} passes the schema:\n{text}");
         }
     }
-    // The schema's closed list of eviction policies is validation's.
+    // `required` as validation has it: a spec document names its apiVersion,
+    // kind and metadata.name; a defaults document (none of them) needs none,
+    // and `spec` may come from the defaults.
+    for (doc, passes) in [
+        (
+            "apiVersion: redis-gitops/v1\nkind: Redis\nmetadata: {name: a}\n",
+            true,
+        ),
+        (
+            "metadata: {namespace: a}\nspec: {version: \"7.2.4\"}\n",
+            true,
+        ),
+        ("apiVersion: redis-gitops/v1\nmetadata: {name: a}\n", false),
+        (
+            "apiVersion: redis-gitops/v1\nkind: Redis\nmetadata: {namespace: a}\n",
+            false,
+        ),
+        ("kind: Redis\nmetadata: {name: a}\n", false),
+        ("metadata: {name: a}\nspec: {version: \"7.2.4\"}\n", false),
+        (
+            "apiVersion: redis-gitops/v2\nkind: Redis\nmetadata: {name: a}\n",
+            false,
+        ),
+    ] {
+        let file = tmp.path().join("required.yaml");
+        std::fs::write(&file, doc).unwrap();
+        let (ok, text) = check(&file);
+        assert_eq!(ok, passes, "{doc}\n{text}");
+    }
+    // The schema's closed list of eviction policies is the servers' own
+    // (the maxmemory-policy enum of both engines' config.c).
     let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&schema).unwrap()).unwrap();
-    let listed: Vec<&str> = doc["$defs"]["Spec"]["properties"]["maxmemoryPolicy"]["enum"]
+    let mut listed: Vec<&str> = doc["$defs"]["MaxmemoryPolicy"]["enum"]
         .as_array()
         .unwrap()
         .iter()
         .filter_map(|v| v.as_str())
         .collect();
-    assert_eq!(listed, redis_gitops::spec::validate::MAXMEMORY_POLICIES);
+    listed.sort_unstable();
+    use redis_gitops::spec::directives::{Kind, table};
+    use redis_gitops::spec::model::Engine;
+    for engine in [Engine::Redis, Engine::Valkey] {
+        let Some(Kind::Enum { values, .. }) = table(engine).get("maxmemory-policy") else {
+            panic!("{engine}: maxmemory-policy is not an enum in the table")
+        };
+        let mut values = values.clone();
+        values.sort_unstable();
+        assert_eq!(listed, values, "{engine}");
+    }
 }

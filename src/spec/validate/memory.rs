@@ -130,20 +130,10 @@ impl Cx<'_> {
             Some(bytes)
         }
     }
-    pub(super) fn policy(&mut self, spec: &model::Spec) -> String {
-        let Some(p) = &spec.maxmemory_policy else {
-            return "noeviction".into();
-        };
-        if !MAXMEMORY_POLICIES.contains(&p.value.as_str()) {
-            let d = self.err(p.span, format!("unknown maxmemory policy '{}'", p.value));
-            d.help = Some(
-                match did_you_mean(&p.value, MAXMEMORY_POLICIES.iter().copied()) {
-                    Some(best) => format!("did you mean '{best}'?"),
-                    None => format!("expected one of: {}", MAXMEMORY_POLICIES.join(", ")),
-                },
-            );
-        }
-        p.value.clone()
+    pub(super) fn policy(&mut self, spec: &model::Spec) -> MaxmemoryPolicy {
+        spec.maxmemory_policy
+            .as_ref()
+            .map_or(MaxmemoryPolicy::Noeviction, |p| p.value)
     }
     pub(super) fn capacity(
         &mut self,
@@ -204,7 +194,7 @@ mod tests {
         );
         says(
             "  maxmemoryPolicy: allkeys-lur\n",
-            "unknown maxmemory policy 'allkeys-lur'",
+            "unknown value 'allkeys-lur'; did you mean 'allkeys-lru'?",
         );
         let tiny = messages_of(
             "apiVersion: redis-gitops/v1\nkind: Redis\nmetadata: {name: t, namespace: t}\nspec:\n  \

@@ -9,9 +9,9 @@ use std::path::PathBuf;
 
 use super::directives;
 use super::load::LoadedSpec;
-use super::model::{self, Engine, Mode, Persistence, S, SMap, ScalarString};
+use super::model::{self, Engine, MaxmemoryPolicy, Mode, Persistence, S, SMap, ScalarString};
 use super::quantity::Quantity;
-use crate::diag::{Diagnostic, did_you_mean};
+use crate::diag::Diagnostic;
 use crate::source::{Sources, Span};
 
 pub const API_VERSION: &str = "redis-gitops/v1";
@@ -27,16 +27,6 @@ const RESERVED_LABELS: &[&str] = &[
     "app.kubernetes.io/component",
     "app.kubernetes.io/managed-by",
     "redis-gitops.io/shard",
-];
-pub const MAXMEMORY_POLICIES: &[&str] = &[
-    "noeviction",
-    "allkeys-lru",
-    "allkeys-lfu",
-    "allkeys-random",
-    "volatile-lru",
-    "volatile-lfu",
-    "volatile-random",
-    "volatile-ttl",
 ];
 pub const DEFAULT_EXPORTER_IMAGE: &str = "oliver006/redis_exporter:v1.67.0";
 

@@ -19,7 +19,7 @@ pub struct Redis {
     pub topology: Topology,
     pub resources: Resources,
     pub maxmemory_bytes: u64,
-    pub maxmemory_policy: String,
+    pub maxmemory_policy: MaxmemoryPolicy,
     pub storage: Option<Storage>,
     pub persistence: Persistence,
     pub dataset: Option<Quantity>,

@@ -47,7 +47,7 @@ fn topology_line(s: Option<&State>) -> String {
         "{} {} {}",
         s.mode.map_or("?", Mode::as_str),
         s.engine.map_or("?", Engine::as_str),
-        s.version
+        s.version.map_or_else(|| "?".to_owned(), |v| v.to_string())
     )];
     match s.mode {
         Some(Mode::Cluster) => parts.push(format!(
@@ -69,8 +69,10 @@ fn topology_line(s: Option<&State>) -> String {
     });
     parts.push(format!(
         "limits cpu {} memory {}",
-        s.cpu_limit.as_deref().unwrap_or("-"),
-        s.memory_limit.as_deref().unwrap_or("-")
+        s.cpu_limit
+            .map_or_else(|| "-".to_owned(), |q| q.to_string()),
+        s.memory_limit
+            .map_or_else(|| "-".to_owned(), |q| q.to_string())
     ));
     if let Some(m) = s.maxmemory {
         parts.push(format!("maxmemory {}", gib(m)));

@@ -21,7 +21,7 @@ pub use state::{State, states};
 
 use crate::diff::{self, Change};
 use crate::output::File;
-use crate::spec::model::Mode;
+use crate::spec::model::{Mode, Persistence};
 use crate::spec::quantity::Quantity;
 use crate::spec::validate::Redis;
 use crate::topology::slots::{Move, SLOTS};
@@ -305,11 +305,6 @@ fn template_changes(old: &serde_yaml::Value, new: &serde_yaml::Value) -> Vec<Str
     because.into_iter().map(str::to_owned).collect()
 }
 
-fn bytes_of(q: Option<&String>) -> Option<i128> {
-    q.and_then(|s| Quantity::parse(s).ok())
-        .map(|q| q.whole_units())
-}
-
 /// The findings of a deployment that exists before and after, and the slot
 /// moves when it is a cluster whose change is not blocked.
 #[allow(clippy::too_many_lines)] // one rule after the other, in the order users read them
@@ -347,11 +342,14 @@ fn compare(b: &State, a: &State, findings: &mut Vec<Finding>) -> Vec<Move> {
         );
     }
     if b.version != a.version {
-        let parse = |v: &str| crate::spec::validate::parse_version(v);
-        if parse(&a.version) < parse(&b.version) {
+        let show = |v: Option<crate::spec::validate::Version>| {
+            v.map_or_else(|| "?".to_owned(), |v| v.to_string())
+        };
+        let (old, new) = (show(b.version), show(a.version));
+        if a.version < b.version {
             add(
                 Verdict::Blocked,
-                format!("version {} -> {}", b.version, a.version),
+                format!("version {old} -> {new}"),
                 "a downgrade can leave RDB/AOF files the older server cannot load: \
                  restore a backup into a new deployment instead"
                     .into(),
@@ -360,7 +358,7 @@ fn compare(b: &State, a: &State, findings: &mut Vec<Finding>) -> Vec<Move> {
         } else {
             add(
                 Verdict::Safe,
-                format!("version {} -> {}", b.version, a.version),
+                format!("version {old} -> {new}"),
                 "rolling restart, one pod at a time, highest ordinal first".into(),
                 vec![],
             );
@@ -384,9 +382,8 @@ fn compare(b: &State, a: &State, findings: &mut Vec<Finding>) -> Vec<Move> {
                 .into(),
             orphan_commands(ns, &b.statefulsets),
         ),
-        (Some(old), Some(new)) if old != new => {
-            let (o, n) = (bytes_of(Some(old)), bytes_of(Some(new)));
-            if n < o {
+        (Some(old), Some(new)) if !old.same_amount(new) => {
+            if new.millis() < old.millis() {
                 add(
                     Verdict::Blocked,
                     format!("storage {old} -> {new}"),
@@ -426,8 +423,8 @@ fn compare(b: &State, a: &State, findings: &mut Vec<Finding>) -> Vec<Move> {
     }
     if let (Some(old), Some(new)) = (&b.persistence, &a.persistence) {
         if old != new && a.storage.is_some() {
-            let aof = |p: &str| p.contains("aof");
-            let (verdict, detail) = if new == "none" {
+            let aof = |p: &Persistence| matches!(p, Persistence::Aof | Persistence::RdbAof);
+            let (verdict, detail) = if *new == Persistence::None {
                 (
                     Verdict::Manual,
                     "nothing is written to the volume any more: a full stop of every pod \
@@ -575,7 +572,13 @@ fn compare(b: &State, a: &State, findings: &mut Vec<Finding>) -> Vec<Move> {
             vec![],
         );
     }
-    if (&b.cpu_limit, &b.memory_limit, b.maxmemory) != (&a.cpu_limit, &a.memory_limit, a.maxmemory)
+    let same = |x: Option<Quantity>, y: Option<Quantity>| match (x, y) {
+        (Some(x), Some(y)) => x.same_amount(&y),
+        (x, y) => x.is_none() && y.is_none(),
+    };
+    if !same(b.cpu_limit, a.cpu_limit)
+        || !same(b.memory_limit, a.memory_limit)
+        || b.maxmemory != a.maxmemory
     {
         add(
             Verdict::Safe,

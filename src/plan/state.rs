@@ -7,7 +7,9 @@ use std::path::Path;
 use serde::Serialize;
 use serde_yaml::Value;
 
-use crate::spec::model::{Engine, Mode};
+use crate::spec::model::{Engine, Mode, Persistence};
+use crate::spec::quantity::Quantity;
+use crate::spec::validate::{Version, parse_version};
 use crate::topology::slots::SlotMap;
 
 /// A deployment's topology as its manifests describe it.
@@ -18,7 +20,7 @@ pub struct State {
     pub namespace: String,
     pub mode: Option<Mode>,
     pub engine: Option<Engine>,
-    pub version: String,
+    pub version: Option<Version>,
     /// Cluster: shards; other modes: 1.
     pub shards: u32,
     /// Cluster: shards that own slots.
@@ -27,13 +29,13 @@ pub struct State {
     pub pods: u32,
     pub sentinels: u32,
     pub quorum: Option<u32>,
-    pub storage: Option<String>,
+    pub storage: Option<Quantity>,
     pub storage_class: Option<String>,
-    pub cpu_limit: Option<String>,
-    pub memory_limit: Option<String>,
+    pub cpu_limit: Option<Quantity>,
+    pub memory_limit: Option<Quantity>,
     pub maxmemory: Option<u64>,
-    /// rdb | aof | rdb+aof | none, as redis.conf's `save` / `appendonly` say.
-    pub persistence: Option<String>,
+    /// As redis.conf's `save` / `appendonly` say.
+    pub persistence: Option<Persistence>,
     #[serde(skip)]
     pub slots: Option<SlotMap>,
     /// The StatefulSets' names, for the manual steps.
@@ -70,6 +72,10 @@ pub(super) fn slash(p: &Path) -> String {
         .map(|c| c.as_os_str().to_string_lossy())
         .collect::<Vec<_>>()
         .join("/")
+}
+
+fn quantity(v: &Value) -> Option<Quantity> {
+    text(v).and_then(|t| Quantity::parse(&t).ok())
 }
 
 fn text(v: &Value) -> Option<String> {
@@ -113,8 +119,7 @@ fn read_object(state: &mut State, v: &Value) {
             };
             state.version = labels["app.kubernetes.io/version"]
                 .as_str()
-                .unwrap_or_default()
-                .to_owned();
+                .and_then(parse_version);
             state.pods = replicas;
             match component {
                 "shard" => {
@@ -128,11 +133,11 @@ fn read_object(state: &mut State, v: &Value) {
                 _ => {}
             }
             let claim = &v["spec"]["volumeClaimTemplates"][0]["spec"];
-            state.storage = text(&claim["resources"]["requests"]["storage"]);
+            state.storage = quantity(&claim["resources"]["requests"]["storage"]);
             state.storage_class = text(&claim["storageClassName"]);
             let limits = &v["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"];
-            state.cpu_limit = text(&limits["cpu"]);
-            state.memory_limit = text(&limits["memory"]);
+            state.cpu_limit = quantity(&limits["cpu"]);
+            state.memory_limit = quantity(&limits["memory"]);
         }
         Some("ConfigMap") => {
             let data = &v["data"];
@@ -145,15 +150,12 @@ fn read_object(state: &mut State, v: &Value) {
                     .lines()
                     .any(|l| l.starts_with("save ") && l.trim() != "save \"\"");
                 let aof = conf.lines().any(|l| l.trim() == "appendonly yes");
-                state.persistence = Some(
-                    match (rdb, aof) {
-                        (true, true) => "rdb+aof",
-                        (true, false) => "rdb",
-                        (false, true) => "aof",
-                        (false, false) => "none",
-                    }
-                    .into(),
-                );
+                state.persistence = Some(match (rdb, aof) {
+                    (true, true) => Persistence::RdbAof,
+                    (true, false) => Persistence::Rdb,
+                    (false, true) => Persistence::Aof,
+                    (false, false) => Persistence::None,
+                });
             }
             if let Some(conf) = data["sentinel.conf"].as_str() {
                 state.mode = Some(Mode::Sentinel);

@@ -423,14 +423,13 @@ fn port(name: &str, port: i32) -> ContainerPort {
     }
 }
 
-fn resources(
-    list: &BTreeMap<String, crate::spec::quantity::Quantity>,
-) -> Option<BTreeMap<String, Quantity>> {
-    (!list.is_empty()).then(|| {
-        list.iter()
-            .map(|(k, v)| (k.clone(), Quantity(v.to_string())))
-            .collect()
-    })
+fn resources(list: &crate::spec::validate::ResourceList) -> Option<BTreeMap<String, Quantity>> {
+    let q = |v: &crate::spec::quantity::Quantity| Quantity(v.to_string());
+    let mut out = BTreeMap::from([("memory".to_owned(), q(&list.memory))]);
+    if let Some(cpu) = &list.cpu {
+        out.insert("cpu".to_owned(), q(cpu));
+    }
+    Some(out)
 }
 
 pub(super) fn fixed_resources(cpu_req: &str, mem: &str, cpu_lim: &str) -> ResourceRequirements {
@@ -628,11 +627,7 @@ fn volumes(redis: &Redis, sentinel: bool) -> Vec<Volume> {
     ];
     if !sentinel && redis.storage.is_none() {
         // Room for an RDB snapshot and an AOF rewrite of a full dataset.
-        let limit = redis
-            .resources
-            .limits
-            .get("memory")
-            .map_or(0, |q| q.whole_units());
+        let limit = redis.resources.limits.memory.whole_units();
         let size = crate::spec::quantity::Quantity::from_bytes(
             u64::try_from(limit.saturating_mul(2)).unwrap_or(u64::MAX),
         );

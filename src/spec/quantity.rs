@@ -143,8 +143,19 @@ impl Quantity {
         self.nanos < 0
     }
 
+    /// The same amount, however written (`1Gi` and `1024Mi`, `1` and `1000m`).
+    pub fn same_amount(&self, other: &Quantity) -> bool {
+        self.nanos == other.nanos
+    }
     pub fn is_zero(&self) -> bool {
         self.nanos == 0
+    }
+}
+
+/// Written as Kubernetes writes it (`plan --format json`).
+impl serde::Serialize for Quantity {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
     }
 }
 

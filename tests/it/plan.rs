@@ -239,6 +239,19 @@ fn each_verdict() {
     ] {
         assert!(text.contains(cmd), "{cmd}\n{text}");
     }
+    // The same amounts written another way render the same bytes: nothing to plan.
+    let ws = built_demo();
+    edit(&orders(ws.path()), "size: 10Gi", "size: 10240Mi");
+    edit(
+        &orders(ws.path()),
+        "limits: {cpu: \"2\"",
+        "limits: {cpu: 2000m",
+    );
+    let text = plan(ws.path(), &[], 0);
+    assert!(
+        !text.contains("storage") && !text.contains("resources"),
+        "{text}"
+    );
     // A quorum above the sentinels never gets this far: validation stops it (exit 2).
     let ws = built_demo();
     edit(
@@ -739,11 +752,11 @@ proptest::proptest! {
 
 /// The state plan reads back from rendered files is the state of the spec
 /// that rendered them, for every demo deployment: mode, engine, version,
-/// shards, serving shards, pods, sentinels, quorum, storage, maxmemory,
-/// persistence.
+/// shards, serving shards, pods, sentinels, quorum, the storage size and
+/// the memory and CPU limits (as amounts), maxmemory, persistence.
 #[test]
 fn the_state_read_from_rendered_files_is_the_specs() {
-    use redis_gitops::spec::model::Persistence;
+    use redis_gitops::spec::quantity::Quantity;
     use redis_gitops::spec::validate::Topology;
     let ws = built_demo();
     let out = ws.path().join("output");
@@ -757,7 +770,7 @@ fn the_state_read_from_rendered_files_is_the_specs() {
         let s = &states[&key];
         assert_eq!(s.mode, Some(r.mode()), "{key}");
         assert_eq!(s.engine, Some(r.engine), "{key}");
-        assert_eq!(s.version, r.version.to_string(), "{key}");
+        assert_eq!(s.version, Some(r.version), "{key}");
         let (shards, serving, pods, sentinels, quorum) = match r.topology {
             Topology::Standalone => (1, 0, 1, 0, None),
             Topology::Sentinel {
@@ -785,14 +798,24 @@ fn the_state_read_from_rendered_files_is_the_specs() {
         assert_eq!(s.pods, pods, "{key}");
         assert_eq!(s.sentinels, sentinels, "{key}");
         assert_eq!(s.quorum, quorum, "{key}");
-        assert_eq!(s.storage.is_some(), r.storage.is_some(), "{key}");
-        assert_eq!(s.maxmemory, Some(r.maxmemory_bytes), "{key}");
-        let persistence = match r.persistence {
-            Persistence::Rdb => "rdb",
-            Persistence::Aof => "aof",
-            Persistence::RdbAof => "rdb+aof",
-            Persistence::None => "none",
+        let same = |a: Option<Quantity>, b: Option<Quantity>| match (a, b) {
+            (Some(a), Some(b)) => a.same_amount(&b),
+            (a, b) => a.is_none() && b.is_none(),
         };
-        assert_eq!(s.persistence.as_deref(), Some(persistence), "{key}");
+        assert!(
+            same(s.storage, r.storage.as_ref().map(|st| st.size)),
+            "{key}: storage {:?}",
+            s.storage
+        );
+        assert!(
+            same(s.memory_limit, Some(r.resources.limits.memory)),
+            "{key}: memory limit"
+        );
+        assert!(
+            same(s.cpu_limit, r.resources.limits.cpu),
+            "{key}: cpu limit"
+        );
+        assert_eq!(s.maxmemory, Some(r.maxmemory_bytes), "{key}");
+        assert_eq!(s.persistence, Some(r.persistence), "{key}");
     }
 }

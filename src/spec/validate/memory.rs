@@ -13,30 +13,31 @@ impl Cx<'_> {
             .map(|r| r.value.clone())
             .unwrap_or_default();
         let r_at = spec.resources.as_ref().map_or(at, |r| r.span);
-        let mut out = Resources::default();
         let mut ok = true;
-        for (list, target) in [
-            (&r.requests, &mut out.requests),
-            (&r.limits, &mut out.limits),
-        ] {
+        // (cpu, memory) of requests, then of limits; None where unset or invalid.
+        let mut read = |list: &Option<S<model::ResourceList>>| {
             let list = list.as_ref().map(|l| l.value.clone()).unwrap_or_default();
-            for (key, field) in [("cpu", &list.cpu), ("memory", &list.memory)] {
-                if let Some(f) = field {
-                    match self.quantity(f, key) {
-                        Some(q) if q.is_zero() => {
-                            self.err(f.span, format!("{key} cannot be 0"));
-                            ok = false;
-                        }
-                        Some(q) => {
-                            target.insert(key.to_owned(), q);
-                        }
-                        None => ok = false,
+            let mut one = |key: &str, field: &Option<S<ScalarString>>| {
+                let f = field.as_ref()?;
+                match self.quantity(f, key) {
+                    Some(q) if q.is_zero() => {
+                        self.err(f.span, format!("{key} cannot be 0"));
+                        ok = false;
+                        None
+                    }
+                    Some(q) => Some((q, f.span)),
+                    None => {
+                        ok = false;
+                        None
                     }
                 }
-            }
-        }
+            };
+            (one("cpu", &list.cpu), one("memory", &list.memory))
+        };
+        let (cpu_req, mem_req) = read(&r.requests);
+        let (cpu_lim, mem_lim) = read(&r.limits);
         let written = r.limits.as_ref().is_some_and(|l| l.value.memory.is_some());
-        let Some(limit) = out.limits.get("memory").copied() else {
+        let Some((limit, _)) = mem_lim else {
             if written || self.spec.broken_defaults {
                 // Present but invalid: already reported where it is written;
                 // or perhaps in a defaults file that did not parse.
@@ -47,22 +48,12 @@ impl Cx<'_> {
                 .help = Some("Redis needs a memory limit: maxmemory is derived from it, and an unbounded Redis is killed by the node, not by its eviction policy".into());
             return None;
         };
-        // Guaranteed memory: a Redis pod whose request is below its limit is the first evicted.
-        out.requests.entry("memory".into()).or_insert(limit);
-        for key in ["cpu", "memory"] {
-            if let (Some(req), Some(lim)) = (out.requests.get(key), out.limits.get(key)) {
+        for (key, req, lim) in [
+            ("cpu", cpu_req, cpu_lim.map(|l| l.0)),
+            ("memory", mem_req, Some(limit)),
+        ] {
+            if let (Some((req, span)), Some(lim)) = (req, lim) {
                 if req.millis() > lim.millis() {
-                    let span = r
-                        .requests
-                        .as_ref()
-                        .and_then(|l| {
-                            if key == "cpu" {
-                                l.value.cpu.as_ref()
-                            } else {
-                                l.value.memory.as_ref()
-                            }
-                        })
-                        .map_or(r_at, |f| f.span);
                     self.err(
                         span,
                         format!("{key} request {req} is above the limit {lim}"),
@@ -71,7 +62,17 @@ impl Cx<'_> {
                 }
             }
         }
-        ok.then_some(out)
+        ok.then_some(Resources {
+            // Guaranteed memory: a Redis pod whose request is below its limit is the first evicted.
+            requests: ResourceList {
+                cpu: cpu_req.map(|c| c.0),
+                memory: mem_req.map_or(limit, |m| m.0),
+            },
+            limits: ResourceList {
+                cpu: cpu_lim.map(|c| c.0),
+                memory: limit,
+            },
+        })
     }
     pub(super) fn maxmemory(&mut self, spec: &model::Spec, limit: Quantity) -> Option<u64> {
         let bytes = self.maxmemory_bytes(spec, limit)?;

@@ -222,9 +222,7 @@ impl Cx<'_> {
         let version = self.version(&spec, engine, mode, spec_at);
         let image = self.image(&spec, engine, version);
         let resources = self.resources(&spec, spec_at);
-        let limit = resources
-            .as_ref()
-            .and_then(|r| r.limits.get("memory").copied());
+        let limit = resources.as_ref().map(|r| r.limits.memory);
         let maxmemory_bytes = limit.and_then(|l| self.maxmemory(&spec, l));
         let maxmemory_policy = self.policy(&spec);
         let storage = self.storage(&spec);

@@ -57,6 +57,13 @@ impl std::fmt::Display for Version {
     }
 }
 
+/// Written as `7.2.5` (`plan --format json`).
+impl serde::Serialize for Version {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 impl Version {
     pub fn at_least(&self, major: u32, minor: u32) -> bool {
         (self.major, self.minor) >= (major, minor)
@@ -80,10 +87,18 @@ pub enum Topology {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Default)]
+/// The Redis container's resources: memory always set (the request is the
+/// limit unless the spec asks for less), CPU only when the spec sets it.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Resources {
-    pub requests: BTreeMap<String, Quantity>,
-    pub limits: BTreeMap<String, Quantity>,
+    pub requests: ResourceList,
+    pub limits: ResourceList,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ResourceList {
+    pub cpu: Option<Quantity>,
+    pub memory: Quantity,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -172,7 +172,7 @@ fn render_cached(
     committed: &HashMap<&OsStr, &Vec<u8>>,
 ) -> Result<Deployment, RenderError> {
     let topology = crate::topology::committed_file(&redis.dir, &redis.name);
-    let spec = format!("{redis:?}");
+    let spec = crate::digest::structure_hex(redis);
     let key = cache.key(&[
         spec.as_bytes(),
         inputs.templates.fingerprint().as_bytes(),

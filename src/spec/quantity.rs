@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 enum Format {
     BinarySi,
     DecimalSi,
@@ -16,7 +16,7 @@ enum Format {
 }
 
 /// A parsed quantity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Quantity {
     nanos: i128,
     format: Format,

@@ -4,7 +4,7 @@
 use super::*;
 
 /// A checked, complete deployment: every default applied, every value valid.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Hash)]
 pub struct Redis {
     pub name: String,
     pub namespace: String,
@@ -44,7 +44,7 @@ impl Redis {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Version {
     pub major: u32,
     pub minor: u32,
@@ -70,7 +70,7 @@ impl Version {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Topology {
     Standalone,
     Sentinel {
@@ -89,32 +89,32 @@ pub enum Topology {
 
 /// The Redis container's resources: memory always set (the request is the
 /// limit unless the spec asks for less), CPU only when the spec sets it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Hash)]
 pub struct Resources {
     pub requests: ResourceList,
     pub limits: ResourceList,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Hash)]
 pub struct ResourceList {
     pub cpu: Option<Quantity>,
     pub memory: Quantity,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Hash)]
 pub struct Storage {
     pub size: Quantity,
     pub class: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Hash)]
 pub struct Auth {
     pub secret_name: String,
     pub secret_key: String,
     pub external: Option<ExternalSecret>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Hash)]
 pub struct ExternalSecret {
     pub store_name: String,
     pub store_kind: String,
@@ -123,13 +123,13 @@ pub struct ExternalSecret {
     pub refresh_interval: String,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Hash)]
 pub struct Tls {
     pub secret_name: String,
     pub cert_manager: Option<CertManager>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Hash)]
 pub struct CertManager {
     pub issuer_name: String,
     pub issuer_kind: String,
@@ -138,21 +138,21 @@ pub struct CertManager {
     pub renew_before: String,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Hash)]
 pub struct Metrics {
     pub image: String,
     pub service_monitor: bool,
     pub prometheus_rule: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Hash)]
 pub struct Peer {
     pub pod_labels: Option<BTreeMap<String, String>>,
     pub namespace_labels: Option<BTreeMap<String, String>>,
     pub ip_block: Option<(String, Vec<String>)>,
 }
 
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Hash)]
 pub struct Toleration {
     pub key: Option<String>,
     pub operator: Option<String>,
@@ -161,7 +161,7 @@ pub struct Toleration {
     pub toleration_seconds: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Hash)]
 pub struct Scheduling {
     pub node_selector: BTreeMap<String, String>,
     pub tolerations: Vec<Toleration>,
@@ -171,14 +171,14 @@ pub struct Scheduling {
     pub shard_anti_affinity: model::AntiAffinity,
 }
 
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Hash)]
 pub struct Gitops {
     pub sync_wave: i32,
     pub argocd: Option<ArgoCd>,
     pub flux: Option<Flux>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Hash)]
 pub struct ArgoCd {
     pub project: String,
     pub repo_url: String,
@@ -187,7 +187,7 @@ pub struct ArgoCd {
     pub namespace: String,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Hash)]
 pub struct Flux {
     pub source_kind: String,
     pub source_name: String,

@@ -362,8 +362,10 @@ spec_object! {
     /// The desired deployment.
     pub struct Spec {
         /// standalone | sentinel | cluster (default standalone).
+        #[schemars(extend("default" = "standalone"))]
         mode: Mode,
         /// redis | valkey (default redis).
+        #[schemars(extend("default" = "redis"))]
         engine: Engine,
         /// Image tag of the official image, e.g. "7.2.5"; features depend on it.
         #[schemars(extend("type" = ["string", "number", "null"]))]
@@ -372,14 +374,18 @@ spec_object! {
         image: String,
         /// Sentinel mode: Redis pods (one primary and replicas), at least 2.
         #[schemars(range(min = 2, max = 100))]
+        #[schemars(extend("default" = 3))]
         replicas: u32,
         /// Cluster mode: shards, at least 3 serving.
         #[schemars(range(min = 3, max = 500))]
+        #[schemars(extend("default" = 3))]
         shards: u32,
         /// Cluster mode: replicas of each shard's primary (default 1).
         #[schemars(range(max = 10))]
+        #[schemars(extend("default" = 1))]
         replicas_per_shard: u32,
         /// Cluster mode: the last N shards keep running but own no slots.
+        #[schemars(extend("default" = 0))]
         drain_shards: u32,
         /// Cluster mode: the repair CronJob (on by default).
         repair: Repair,
@@ -389,8 +395,10 @@ spec_object! {
         resources: Resources,
         /// `75%` of the memory limit (default) or an absolute quantity such as `3Gi`.
         #[schemars(extend("type" = ["string", "number", "null"]))]
+        #[schemars(extend("default" = "75%"))]
         maxmemory: ScalarString,
         /// Eviction policy (default noeviction: writes that need memory are refused, nothing is evicted silently; allkeys-lru is common for caches).
+        #[schemars(extend("default" = "noeviction"))]
         maxmemory_policy: MaxmemoryPolicy,
         /// Persistent volume per pod; omitted: no persistence.
         storage: Storage,
@@ -421,8 +429,10 @@ spec_object! {
     /// lost their nodes.conf, and never moves a slot.
     pub struct Repair {
         /// Render the repair CronJob (default true in cluster mode).
+        #[schemars(extend("default" = true))]
         enabled: bool,
         /// Its cron schedule (default "*/10 * * * *").
+        #[schemars(extend("default" = "*/10 * * * *"))]
         schedule: String,
     }
 }
@@ -432,13 +442,18 @@ spec_object! {
     pub struct Sentinel {
         /// Sentinel pods (default 3).
         #[schemars(range(min = 1, max = 15))]
+        #[schemars(extend("default" = 3))]
         replicas: u32,
         /// Sentinels that must agree the primary is down (default majority).
         #[schemars(range(min = 1, max = 15))]
         quorum: u32,
         /// down-after-milliseconds (default 5000).
+        #[schemars(extend("default" = 5000))]
+        #[schemars(range(min = 1))]
         down_after_milliseconds: u32,
         /// failover-timeout (default 60000).
+        #[schemars(extend("default" = 60000))]
+        #[schemars(range(min = 1))]
         failover_timeout: u32,
     }
 }
@@ -457,8 +472,10 @@ spec_object! {
     /// CPU and memory quantities.
     pub struct ResourceList {
         /// e.g. "500m" or 2.
+        #[schemars(extend("type" = ["string", "number", "null"]))]
         cpu: ScalarString,
         /// e.g. 4Gi.
+        #[schemars(extend("type" = ["string", "number", "null"]))]
         memory: ScalarString,
     }
 }
@@ -489,6 +506,7 @@ spec_object! {
         /// Name of the Secret holding the password.
         secret_name: String,
         /// Key in that Secret (default `password`).
+        #[schemars(extend("default" = "password"))]
         secret_key: String,
         /// Render an ExternalSecret that creates the Secret from a secret store.
         external_secret: ExternalSecret,
@@ -505,6 +523,7 @@ spec_object! {
         /// Property within that key, when the store holds JSON.
         remote_property: String,
         /// Refresh interval (default 1h).
+        #[schemars(extend("default" = "1h"))]
         refresh_interval: String,
     }
 }
@@ -515,6 +534,7 @@ spec_object! {
         /// The store's name.
         name: String,
         /// SecretStore (default) or ClusterSecretStore.
+        #[schemars(extend("default" = "SecretStore"))]
         kind: String,
     }
 }
@@ -535,8 +555,10 @@ spec_object! {
         /// The Issuer or ClusterIssuer that signs the certificate.
         issuer_ref: IssuerRef,
         /// Certificate lifetime (default 2160h).
+        #[schemars(extend("default" = "2160h"))]
         duration: String,
         /// Renew this long before expiry (default 360h).
+        #[schemars(extend("default" = "360h"))]
         renew_before: String,
     }
 }
@@ -547,8 +569,10 @@ spec_object! {
         /// The issuer's name.
         name: String,
         /// Issuer (default) or ClusterIssuer.
+        #[schemars(extend("default" = "Issuer"))]
         kind: String,
         /// Default cert-manager.io.
+        #[schemars(extend("default" = "cert-manager.io"))]
         group: String,
     }
 }
@@ -620,9 +644,11 @@ spec_object! {
         /// PriorityClass of the pods (and of the reconcile Job).
         priority_class_name: String,
         /// Spread pods over zones and nodes (default true).
+        #[schemars(extend("default" = true))]
         zone_spread: bool,
         /// Cluster mode: pods of one shard on distinct nodes, `required`
         /// (default) or `preferred` (for clusters with few nodes).
+        #[schemars(extend("default" = "required"))]
         shard_anti_affinity: AntiAffinity,
     }
 }
@@ -654,6 +680,7 @@ spec_object! {
     /// GitOps settings.
     pub struct Gitops {
         /// Base Argo CD sync wave of the deployment's objects (default 0).
+        #[schemars(extend("default" = 0))]
         sync_wave: i32,
         /// Emit an Argo CD Application per spec.
         argocd: ArgoCd,
@@ -666,15 +693,19 @@ spec_object! {
     /// Argo CD Application settings.
     pub struct ArgoCd {
         /// The Argo CD project (default default).
+        #[schemars(extend("default" = "default"))]
         project: String,
         /// The git repository Argo CD reads this output from.
         #[serde(rename = "repoURL")]
         repo_url: String,
         /// The branch, tag or commit (default HEAD).
+        #[schemars(extend("default" = "HEAD"))]
         target_revision: String,
         /// The cluster's API server (default https://kubernetes.default.svc).
+        #[schemars(extend("default" = "https://kubernetes.default.svc"))]
         destination_server: String,
         /// Namespace the Application lives in (default argocd).
+        #[schemars(extend("default" = "argocd"))]
         namespace: String,
     }
 }
@@ -685,6 +716,7 @@ spec_object! {
         /// The GitRepository (or other source) holding this output.
         source_ref: SourceRef,
         /// Reconcile interval (default 10m).
+        #[schemars(extend("default" = "10m"))]
         interval: String,
     }
 }
@@ -693,10 +725,12 @@ spec_object! {
     /// Flux source reference.
     pub struct SourceRef {
         /// GitRepository (default), OCIRepository or Bucket.
+        #[schemars(extend("default" = "GitRepository"))]
         kind: String,
         /// The source's name.
         name: String,
         /// The source's namespace (default flux-system).
+        #[schemars(extend("default" = "flux-system"))]
         namespace: String,
     }
 }

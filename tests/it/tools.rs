@@ -371,6 +371,11 @@ fn the_json_schema_accepts_the_demo_specs_and_rejects_type_and_enum_errors() {
             "apiVersion: redis-gitops/v2\nkind: Redis\nmetadata: {name: a}\n",
             false,
         ),
+        // No boolean where a quantity or a version is expected.
+        ("spec: {resources: {limits: {memory: true}}}\n", false),
+        ("spec: {resources: {requests: {cpu: false}}}\n", false),
+        ("spec: {version: true}\n", false),
+        ("spec: {storage: {size: true}}\n", false),
     ] {
         let file = tmp.path().join("required.yaml");
         std::fs::write(&file, doc).unwrap();
@@ -397,4 +402,152 @@ fn the_json_schema_accepts_the_demo_specs_and_rejects_type_and_enum_errors() {
         values.sort_unstable();
         assert_eq!(listed, values, "{engine}");
     }
+}
+
+/// Where an object of each schema definition sits under `spec:`, with what
+/// it needs besides; `@` is where a field goes.
+const SCHEMA_CONTEXTS: &[(&str, &str)] = &[
+    ("Spec", "@"),
+    ("Sentinel", "sentinel: {@}"),
+    // A quorum up to 15 needs 15 sentinels.
+    ("Sentinel.quorum", "sentinel: {replicas: 15@}"),
+    ("Scheduling", "scheduling: {@}"),
+    ("Repair", "repair: {@}"),
+    ("Auth", "auth: {secretName: s@}"),
+    (
+        "ExternalSecret",
+        "auth: {secretName: s, externalSecret: {secretStoreRef: {name: st}, remoteKey: k@}}",
+    ),
+    (
+        "StoreRef",
+        "auth: {secretName: s, externalSecret: {secretStoreRef: {name: st@}, remoteKey: k}}",
+    ),
+    ("CertManager", "tls: {certManager: {issuerRef: {name: i}@}}"),
+    ("IssuerRef", "tls: {certManager: {issuerRef: {name: i@}}}"),
+    ("Gitops", "gitops: {@}"),
+    (
+        "ArgoCd",
+        "gitops: {argocd: {repoURL: \"https://git.example.com/p.git\"@}}",
+    ),
+    ("Flux", "gitops: {flux: {sourceRef: {name: r}@}}"),
+    ("SourceRef", "gitops: {flux: {sourceRef: {name: r@}}}"),
+];
+
+/// The line under `spec:` that sets `def.field` to `value` (or, with
+/// `None`, the same context without it).
+fn schema_context(def: &str, field: &str, value: Option<&serde_json::Value>) -> String {
+    let own = format!("{def}.{field}");
+    let (_, context) = SCHEMA_CONTEXTS
+        .iter()
+        .find(|(d, _)| *d == own)
+        .or_else(|| SCHEMA_CONTEXTS.iter().find(|(d, _)| *d == def))
+        .unwrap_or_else(|| panic!("no context for {own}: add one"));
+    let at = context.find('@').unwrap();
+    let kv = match value {
+        None => String::new(),
+        Some(v) if at == 0 || context[..at].ends_with('{') => format!("{field}: {v}"),
+        Some(v) => format!(", {field}: {v}"),
+    };
+    context.replace('@', &kv)
+}
+
+/// The deployment a minimal spec of `mode` with `line` under `spec:`
+/// resolves to; None when it has an error.
+fn resolve_with(mode: &str, line: &str) -> Option<redis_gitops::spec::validate::Redis> {
+    use redis_gitops::spec::load::load_files;
+    use redis_gitops::spec::validate::validate_all;
+    let mode = if mode.is_empty() {
+        String::new()
+    } else {
+        format!("  mode: {mode}\n")
+    };
+    let text = format!(
+        "apiVersion: redis-gitops/v1\nkind: Redis\nmetadata: {{name: d, namespace: t}}\nspec:\n  \
+         version: \"7.2.5\"\n  resources: {{limits: {{memory: 1Gi}}}}\n  storage: {{size: 1Gi}}\n{mode}  {line}\n"
+    );
+    let root = Path::new("/specs");
+    let loaded = load_files(root, vec![(root.join("d.yaml"), text.into_bytes())]);
+    let (mut valid, diags) = validate_all(&loaded.specs, &loaded.sources);
+    let errors = diags
+        .iter()
+        .any(|d| d.severity == redis_gitops::diag::Severity::Error);
+    (loaded.diagnostics.is_empty() && !errors).then(|| valid.remove(0))
+}
+
+fn committed_schema() -> serde_json::Value {
+    let root = crate::common::root();
+    serde_json::from_slice(&std::fs::read(root.join("schema/redis-gitops.schema.json")).unwrap())
+        .unwrap()
+}
+
+/// Every `default` the JSON Schema announces is the one validation applies:
+/// a spec that writes the default out resolves to the same deployment as
+/// one that leaves it out (in each mode where the field applies).
+#[test]
+fn the_json_schema_defaults_are_the_defaults_validation_applies() {
+    let schema = committed_schema();
+    let mut checked = 0;
+    for (def, body) in schema["$defs"].as_object().unwrap() {
+        for (field, prop) in body["properties"].as_object().into_iter().flatten() {
+            let Some(default) = prop.get("default") else {
+                continue;
+            };
+            let mut modes = 0;
+            for mode in ["", "sentinel", "cluster"] {
+                let without = resolve_with(mode, &schema_context(def, field, None));
+                let written = resolve_with(mode, &schema_context(def, field, Some(default)));
+                let (Some(without), Some(written)) = (without, written) else {
+                    continue;
+                };
+                assert_eq!(
+                    written, without,
+                    "{def}.{field}: {default} is not the default in mode '{mode}'"
+                );
+                modes += 1;
+            }
+            assert!(
+                modes > 0,
+                "{def}.{field}: no mode takes {}",
+                schema_context(def, field, Some(default))
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 30, "{checked} defaults checked");
+}
+
+/// Every `minimum` and `maximum` of the JSON Schema is validation's: the
+/// bound itself validates (in some mode), one beyond it validates in none.
+#[test]
+fn the_json_schema_bounds_are_the_bounds_validation_applies() {
+    let schema = committed_schema();
+    let mut checked = 0;
+    for (def, body) in schema["$defs"].as_object().unwrap() {
+        for (field, prop) in body["properties"].as_object().into_iter().flatten() {
+            for (key, step) in [("minimum", -1i64), ("maximum", 1)] {
+                let Some(bound) = prop.get(key).and_then(serde_json::Value::as_i64) else {
+                    continue;
+                };
+                let modes = ["", "sentinel", "cluster"];
+                let at = serde_json::json!(bound);
+                let beyond = serde_json::json!(bound + step);
+                let line = |v| schema_context(def, field, Some(v));
+                assert!(
+                    modes.iter().any(|m| resolve_with(m, &line(&at)).is_some()),
+                    "{def}.{field}: {key} {bound} is refused in every mode ({})",
+                    line(&at)
+                );
+                assert!(
+                    modes
+                        .iter()
+                        .all(|m| resolve_with(m, &line(&beyond)).is_none()),
+                    "{def}.{field}: {} beyond the {key} is accepted ({})",
+                    bound + step,
+                    line(&beyond)
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 8, "{checked} bounds checked");
 }

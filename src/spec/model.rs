@@ -534,7 +534,7 @@ spec_object! {
         /// The store's name.
         name: String,
         /// SecretStore (default) or ClusterSecretStore.
-        #[schemars(extend("default" = "SecretStore"))]
+        #[schemars(extend("default" = "SecretStore", "enum" = ["SecretStore", "ClusterSecretStore", null]))]
         kind: String,
     }
 }
@@ -725,7 +725,7 @@ spec_object! {
     /// Flux source reference.
     pub struct SourceRef {
         /// GitRepository (default), OCIRepository or Bucket.
-        #[schemars(extend("default" = "GitRepository"))]
+        #[schemars(extend("default" = "GitRepository", "enum" = ["GitRepository", "OCIRepository", "Bucket", null]))]
         kind: String,
         /// The source's name.
         name: String,

@@ -30,6 +30,23 @@ impl Cx<'_> {
                 .required(&src.value.name, src.span, "sourceRef.name")?
                 .value
                 .clone();
+            const KINDS: [&str; 3] = ["GitRepository", "OCIRepository", "Bucket"];
+            if let Some(k) = src
+                .value
+                .kind
+                .as_ref()
+                .filter(|k| !KINDS.contains(&k.value.as_str()))
+            {
+                let mut message = format!("unknown Flux source kind '{}'", k.value);
+                if let Some(best) = crate::diag::did_you_mean(&k.value, KINDS) {
+                    message.push_str(&format!("; did you mean '{best}'?"));
+                }
+                self.err(k.span, message).help = Some(format!(
+                    "a Flux Kustomization reads from one of: {}",
+                    KINDS.join(", ")
+                ));
+                return None;
+            }
             Some(Flux {
                 source_kind: val(&src.value.kind).unwrap_or_else(|| "GitRepository".into()),
                 source_name: name,
@@ -75,6 +92,14 @@ mod tests {
         says(
             "  metrics: {serviceMonitor: true}\n",
             "serviceMonitor needs metrics.enabled: true",
+        );
+    }
+
+    #[test]
+    fn flux_sources_are_the_kinds_flux_reads() {
+        says(
+            "  gitops: {flux: {sourceRef: {kind: GitRepo, name: r}}}\n",
+            "unknown Flux source kind 'GitRepo'; did you mean 'GitRepository'?",
         );
     }
 }

@@ -94,12 +94,16 @@ pub fn load_files(root: &Path, inputs: Vec<(PathBuf, Vec<u8>)>) -> Loaded {
         let dir = rel.parent().map(Path::to_path_buf).unwrap_or_default();
         let is_defaults = rel.file_name().is_some_and(|n| n == DEFAULTS_FILE);
         let failed = !parsed.errors.is_empty();
-        loaded.diagnostics.extend(parsed.errors);
+        let mut errors = parsed.errors;
         if failed && is_defaults {
+            loaded.diagnostics.extend(errors);
             broken_defaults.push(dir);
             continue;
         }
-        let Some(docs) = parsed.docs else { continue };
+        let Some(docs) = parsed.docs else {
+            loaded.diagnostics.extend(errors);
+            continue;
+        };
         let mut docs: Vec<S<Document>> = docs.into_iter().flatten().collect();
         if failed {
             // A document with a value it could not read is not validated
@@ -110,11 +114,27 @@ pub fn load_files(root: &Path, inputs: Vec<(PathBuf, Vec<u8>)>) -> Loaded {
                 let start = if i == 0 { 0 } else { starts[i] };
                 parsed.at.iter().any(|&o| (start..end).contains(&o))
             };
+            // Say so under the document's last such error.
+            for i in (0..docs.len()).filter(|&i| damaged(i)) {
+                let end = starts.get(i + 1).copied().unwrap_or(usize::MAX);
+                if let Some(last) = errors
+                    .iter_mut()
+                    .filter(|e| e.span.is_some_and(|s| s.start < end))
+                    .next_back()
+                    .filter(|e| e.help.is_none())
+                {
+                    last.help = Some(
+                        "the checks that relate this spec's fields run once the errors above are fixed"
+                            .into(),
+                    );
+                }
+            }
             let mut i = 0;
             docs.retain(|_| {
                 i += 1;
                 !damaged(i - 1)
             });
+            loaded.diagnostics.extend(errors);
             if docs.is_empty() {
                 continue;
             }

@@ -377,8 +377,14 @@ fn the_json_schema_accepts_the_demo_specs_and_rejects_type_and_enum_errors() {
         ("spec: {version: true}\n", false),
         ("spec: {storage: {size: true}}\n", false),
         // Closed sets validation refuses.
-        ("spec: {gitops: {flux: {sourceRef: {kind: GitRepo, name: r}}}}\n", false),
-        ("spec: {auth: {externalSecret: {secretStoreRef: {kind: Vault, name: v}}}}\n", false),
+        (
+            "spec: {gitops: {flux: {sourceRef: {kind: GitRepo, name: r}}}}\n",
+            false,
+        ),
+        (
+            "spec: {auth: {externalSecret: {secretStoreRef: {kind: Vault, name: v}}}}\n",
+            false,
+        ),
     ] {
         let file = tmp.path().join("required.yaml");
         std::fs::write(&file, doc).unwrap();

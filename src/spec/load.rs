@@ -119,8 +119,7 @@ pub fn load_files(root: &Path, inputs: Vec<(PathBuf, Vec<u8>)>) -> Loaded {
                 let end = starts.get(i + 1).copied().unwrap_or(usize::MAX);
                 if let Some(last) = errors
                     .iter_mut()
-                    .filter(|e| e.span.is_some_and(|s| s.start < end))
-                    .next_back()
+                    .rfind(|e| e.span.is_some_and(|s| s.start < end))
                     .filter(|e| e.help.is_none())
                 {
                     last.help = Some(

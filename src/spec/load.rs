@@ -251,10 +251,17 @@ fn parse_file(file: FileId, text: &str) -> Parsed {
             out.errors.push(diag);
             out.at.push(offset);
         }
-        let well_formed = |t: &str| serde_saphyr::from_multiple::<serde::de::IgnoredAny>(t).is_ok();
+        // Well-formed YAML: parses into anything, repeated keys allowed
+        // (they are reported, and blanked, like values of the wrong kind).
+        let well_formed = |t: &str| {
+            let mut options = serde_saphyr::Options::default();
+            options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::FirstWins;
+            serde_saphyr::from_multiple_with_options::<serde::de::IgnoredAny>(t, options).is_ok()
+        };
         let at = match err.without_snippet() {
             E::SerdeUnknownField { .. } | E::DuplicateMappingKey { .. } => At::Key,
             E::SerdeMissingField { .. } => return out,
+            other if other.to_string().contains("duplicate mapping key") => At::Key,
             _ => At::Value,
         };
         if again

@@ -212,6 +212,9 @@ fn check_defaults(doc: &S<Document>, diags: &mut Vec<Diagnostic>) {
 
 /// At most this many values of the wrong kind are reported per file.
 const MAX_ERRORS_PER_FILE: usize = 20;
+/// Each error read past costs up to three parses of the file: files larger
+/// than any spec report their first error only.
+const MAX_RECOVERY_BYTES: usize = 64 * 1024;
 
 /// A file's documents, when it could be read to the end, and every error met
 /// on the way (with the byte offset of each).
@@ -266,6 +269,7 @@ fn parse_file(file: FileId, text: &str) -> Parsed {
         };
         if again
             || out.errors.len() >= MAX_ERRORS_PER_FILE
+            || text.len() > MAX_RECOVERY_BYTES
             || (out.errors.len() == 1 && !well_formed(text))
         {
             return out;

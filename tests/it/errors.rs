@@ -254,3 +254,35 @@ fn a_damaged_committed_slot_map_stops_build_and_check() {
         assert_eq!(tree(&ws.path().join("output")), before, "nothing written");
     }
 }
+
+/// Every value of the wrong kind in a file is reported, up to 20; past
+/// 64 KiB (no spec is that long) only the first, so a huge file costs one
+/// parse, not one per error.
+#[test]
+fn values_of_the_wrong_kind_are_all_reported_within_bounds() {
+    let head =
+        "apiVersion: redis-gitops/v1\nkind: Redis\nmetadata: {name: a, namespace: t}\nspec:\n";
+    let tmp = tempfile::tempdir().unwrap();
+    fs::create_dir_all(tmp.path().join("specs")).unwrap();
+    let bad: String = (0..30).map(|i| format!("  labels{i}: [x]\n")).collect();
+    fs::write(tmp.path().join("specs/a.yaml"), format!("{head}{bad}")).unwrap();
+    let stderr = validate_fails(tmp.path());
+    assert_eq!(
+        stderr.matches(": error: unknown field").count(),
+        20,
+        "{stderr}"
+    );
+    let padding: String = (0..3000)
+        .map(|i| format!("# padding line {i:05} of a very long file\n"))
+        .collect();
+    fs::write(
+        tmp.path().join("specs/a.yaml"),
+        format!("{head}  shards: three\n  replicas: x\n{padding}"),
+    )
+    .unwrap();
+    let stderr = validate_fails(tmp.path());
+    assert!(
+        stderr.contains("got 'three'") && !stderr.contains("got 'x'"),
+        "{stderr}"
+    );
+}

@@ -261,37 +261,52 @@ mod tests {
 
     #[test]
     fn values_and_entries_are_blanked_keeping_every_position() {
-        assert_eq!(
-            blanked("a: three\nb: 1\n", "three", At::Value),
-            "a: ~    \nb: 1\n"
-        );
-        assert_eq!(
-            blanked("r: {limits: {memory: x}, y: 2}\n", "x}", At::Value),
-            "r: {limits: {memory: ~}, y: 2}\n"
-        );
-        assert_eq!(
-            blanked("a: \"x\\\"y\" # c\nb: 1\n", "\"x", At::Value),
-            "a: ~      # c\nb: 1\n"
-        );
-        assert_eq!(
-            blanked("s:\n  - a\n  - b\nt: 1\n", "- a", At::Value),
-            "s:\n  ~  \n     \nt: 1\n"
-        );
-        assert_eq!(
-            blanked("spec:\n  shard: 3\n  x:\n    y: 1\n  z: 2\n", "x:", At::Key),
-            "spec:\n  shard: 3\n    \n        \n  z: 2\n"
-        );
-        assert_eq!(
-            blanked("r: {memory: 1Gi, cpu: [1]}\n", "cpu", At::Value),
-            "r: {memory: 1Gi, cpu: ~  }\n"
-        );
-        assert_eq!(
-            blanked("t:\n  k: v\nu: 1\n", "t:", At::Value),
-            "t:\n      \nu: 1\n"
-        );
-        assert_eq!(
-            blanked("m: {a: 1, bad: [1, 2], c: 3}\n", "bad", At::Key),
-            "m: {a: 1,              c: 3}\n"
-        );
+        // (text, where the error is, why, the text blanked)
+        for (text, at_text, at, expected) in [
+            ("a: three\nb: 1\n", "three", At::Value, "a: ~    \nb: 1\n"),
+            (
+                "r: {limits: {memory: x}, y: 2}\n",
+                "x}",
+                At::Value,
+                "r: {limits: {memory: ~}, y: 2}\n",
+            ),
+            (
+                "a: \"x\\\"y\" # c\nb: 1\n",
+                "\"x",
+                At::Value,
+                "a: ~      # c\nb: 1\n",
+            ),
+            (
+                "s:\n  - a\n  - b\nt: 1\n",
+                "- a",
+                At::Value,
+                "s:\n  ~  \n     \nt: 1\n",
+            ),
+            (
+                "spec:\n  shard: 3\n  x:\n    y: 1\n  z: 2\n",
+                "x:",
+                At::Key,
+                "spec:\n  shard: 3\n    \n        \n  z: 2\n",
+            ),
+            (
+                "r: {memory: 1Gi, cpu: [1]}\n",
+                "cpu",
+                At::Value,
+                "r: {memory: 1Gi, cpu: ~  }\n",
+            ),
+            ("t:\n  k: v\nu: 1\n", "t:", At::Value, "t:\n      \nu: 1\n"),
+            (
+                "m: {a: 1, bad: [1, 2], c: 3}\n",
+                "bad",
+                At::Key,
+                "m: {a: 1,              c: 3}\n",
+            ),
+        ] {
+            assert_eq!(
+                blanked(text, at_text, at),
+                expected,
+                "{text:?} at {at_text:?}"
+            );
+        }
     }
 }

@@ -236,6 +236,7 @@ fn disagreements(engine: Engine) -> (usize, Vec<String>) {
 
 fn walk(engine: Engine) {
     let (total, wrong) = disagreements(engine);
+    eprintln!("{engine}: {total} values tried, {} disagree", wrong.len());
     assert!(total > 600, "only {total} values tried");
     assert!(
         wrong.is_empty(),

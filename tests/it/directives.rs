@@ -1,7 +1,8 @@
 //! The directive tables proven on the real servers: the names each binary
 //! lists, and for every value kind the table knows, values it accepts load
 //! in redis-server 7.0 / valkey-server 9.1 and values it refuses are refused
-//! by the server too.
+//! by the server too; where the server's refusal names what it allows
+//! (the bounds of a number, the values of an enum), that is the table's.
 //!
 //! A value is tried with the server's own config-file reader: a file holding
 //! `<directive> <value>` on line 1 and an unknown directive on line 2. The
@@ -218,6 +219,11 @@ fn disagreements(engine: Engine) -> (usize, Vec<String>) {
                                 binary(engine),
                                 if *valid { "refuses" } else { "accepts" }
                             )),
+                            Ok((false, why)) => {
+                                if let Some(e) = told_otherwise(name, kind_of(engine, name), &why) {
+                                    wrong.push(e);
+                                }
+                            }
                             Ok(_) => {}
                             Err(e) => wrong.push(e),
                         }
@@ -232,6 +238,44 @@ fn disagreements(engine: Engine) -> (usize, Vec<String>) {
             .collect::<Vec<_>>()
     });
     (total, wrong)
+}
+
+fn kind_of(engine: Engine, name: &str) -> &'static Kind {
+    &directives::table(engine)[name]
+}
+
+/// Where a refusal names what the server allows (its bounds, its values),
+/// whether that is not what the table says.
+fn told_otherwise(name: &str, kind: &Kind, why: &str) -> Option<String> {
+    let allowed = why.lines().last().unwrap_or_default();
+    if let Some(rest) = allowed.strip_prefix("argument must be between ") {
+        let bounds: Vec<i128> = rest
+            .trim_end_matches(" inclusive")
+            .split(" and ")
+            .filter_map(|n| n.parse().ok())
+            .collect();
+        if let (Kind::Number { unit, min, max }, [lo, hi]) = (kind, bounds.as_slice()) {
+            if *unit != Unit::Octal && (lo, hi) != (min, max) {
+                return Some(format!(
+                    "{name}: the server's bounds are {lo}..{hi}, the table's {min}..{max}"
+                ));
+            }
+        }
+    }
+    if let Some(rest) = allowed.strip_prefix("argument(s) must be one of the following: ") {
+        let mut said: Vec<&str> = rest.split(", ").collect();
+        said.sort_unstable();
+        if let Kind::Enum { values, .. } = kind {
+            let mut values = values.clone();
+            values.sort_unstable();
+            if said != values {
+                return Some(format!(
+                    "{name}: the server's values are {said:?}, the table's {values:?}"
+                ));
+            }
+        }
+    }
+    None
 }
 
 fn walk(engine: Engine) {

@@ -163,6 +163,10 @@ mod tests {
             "  config: {port: \"7000\"}\n",
             "'port' is set by redis-gitops",
         );
+        says(
+            "  config: {rdbcompression: snappy, hz: \"20\"}\n",
+            "'snappy' is not a valid value for rdbcompression: expected yes or no",
+        );
         says("  image: redis:latest\n", "latest");
         let old = messages_of(
             "apiVersion: redis-gitops/v1\nkind: Redis\nmetadata: {name: t, namespace: t}\nspec:\n  \

@@ -206,4 +206,38 @@ mod tests {
             "{tiny:?}"
         );
     }
+
+    #[test]
+    fn resources_and_capacity_rules() {
+        let with = |resources: &str| {
+            messages_of(&format!(
+                "apiVersion: redis-gitops/v1\nkind: Redis\nmetadata: {{name: t, namespace: t}}\nspec:\n  \
+                 version: \"7.2.5\"\n  resources: {resources}\n"
+            ))
+        };
+        let has = |m: Vec<String>, part: &str| {
+            assert!(m.iter().any(|x| x.contains(part)), "'{part}' in {m:?}");
+        };
+        has(
+            with("{requests: {memory: 2Gi}, limits: {memory: 1Gi}}"),
+            "memory request 2Gi is above the limit 1Gi",
+        );
+        has(
+            with("{requests: {cpu: \"2\"}, limits: {cpu: 1, memory: 1Gi}}"),
+            "cpu request 2 is above the limit 1",
+        );
+        has(with("{limits: {cpu: 0, memory: 1Gi}}"), "cpu cannot be 0");
+        has(
+            with("{limits: {cpu: 1}}"),
+            "missing required field 'resources.limits.memory'",
+        );
+        assert_eq!(
+            with("{requests: {cpu: 500m}, limits: {memory: 1Gi}}"),
+            Vec::<String>::new()
+        );
+        says(
+            "  capacity: {datasetSize: 10Gi}\n",
+            "dataset of 10Gi does not fit",
+        );
+    }
 }

@@ -140,8 +140,9 @@ fn flow_end(bytes: &[u8], offset: usize) -> usize {
     let mut i = offset;
     while i < bytes.len() {
         match bytes[i] {
+            // A quote that opens no scalar (`it's`) must not stop the scan.
             b'"' | b'\'' => {
-                i = quoted_end(bytes, i);
+                i = quoted_end(bytes, i).max(i + 1);
                 continue;
             }
             b'{' | b'[' => depth += 1,
@@ -187,7 +188,7 @@ fn plain_end(bytes: &[u8], offset: usize, in_flow: bool) -> usize {
         match bytes[i] {
             b'\n' | b'\r' => break,
             b',' | b'}' | b']' if in_flow => break,
-            b'#' if bytes[i - 1] == b' ' => break,
+            b'#' if i > 0 && bytes[i - 1] == b' ' => break,
             _ => i += 1,
         }
     }
@@ -259,6 +260,22 @@ mod tests {
         t
     }
 
+    proptest::proptest! {
+        /// Any text, any place, either reason: no panic, and the text keeps
+        /// its length and its line breaks.
+        #[test]
+        fn blanking_never_panics_and_keeps_positions(
+            text in "[a-z:{}\\[\\], \"'#|>~\n-]{0,80}",
+            at in 0usize..90,
+            key in proptest::bool::ANY,
+        ) {
+            let mut t = text.clone();
+            let _ = blank_node(&mut t, at, if key { At::Key } else { At::Value });
+            proptest::prop_assert_eq!(t.len(), text.len());
+            proptest::prop_assert_eq!(t.matches('\n').count(), text.matches('\n').count());
+        }
+    }
+
     #[test]
     fn values_and_entries_are_blanked_keeping_every_position() {
         // (text, where the error is, why, the text blanked)
@@ -295,6 +312,7 @@ mod tests {
                 "r: {memory: 1Gi, cpu: ~  }\n",
             ),
             ("t:\n  k: v\nu: 1\n", "t:", At::Value, "t:\n      \nu: 1\n"),
+            ("t: {k: it's}\n", "{k", At::Value, "t: ~        \n"),
             (
                 "m: {a: 1, bad: [1, 2], c: 3}\n",
                 "bad",

@@ -285,4 +285,24 @@ fn values_of_the_wrong_kind_are_all_reported_within_bounds() {
         stderr.contains("got 'three'") && !stderr.contains("got 'x'"),
         "{stderr}"
     );
+    // A quote inside a plain scalar of a collection being read past (once
+    // an endless loop).
+    fs::write(
+        tmp.path().join("specs/a.yaml"),
+        format!("{head}  scheduling: {{tolerations: {{key: it's}}}}\n  shards: x\n"),
+    )
+    .unwrap();
+    let out = cli(tmp.path())
+        .arg("validate")
+        .timeout(std::time::Duration::from_secs(30))
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let stderr = String::from_utf8(out).unwrap();
+    assert!(
+        stderr.contains("expected a list") && stderr.contains("got 'x'"),
+        "{stderr}"
+    );
 }

@@ -37,22 +37,12 @@ pub fn blank_node(text: &mut String, offset: usize, at: At) -> bool {
             if value < bytes.len() && !matches!(bytes[value], b'\n' | b'\r' | b'#') {
                 return blank_node(text, value, At::Value);
             }
-            let line_start = bytes[..offset]
-                .iter()
-                .rposition(|&b| b == b'\n')
-                .map_or(0, |i| i + 1);
-            let end = block_end(bytes, offset, offset - line_start);
-            let line_end = bytes[offset..]
-                .iter()
-                .position(|&b| b == b'\n')
-                .map_or(bytes.len(), |p| offset + p);
+            let end = block_end(bytes, offset, offset - line_start(bytes, offset));
+            let line_end = line_end(bytes, offset);
             return end > line_end && replace(text, line_end, end, false);
         }
     }
-    let line_start = bytes[..offset]
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
+    let line_start = line_start(bytes, offset);
     let first_on_line = bytes[line_start..offset].iter().all(|&b| b == b' ');
     let before = bytes[line_start..offset]
         .iter()
@@ -123,21 +113,20 @@ fn key_colon(bytes: &[u8], offset: usize) -> Option<usize> {
 /// Unclosed `{`/`[` before `offset` (quotes are not tracked: a rough guess
 /// that only decides where a plain scalar ends).
 fn flow_depth(bytes: &[u8], offset: usize) -> i32 {
-    let line_start = bytes[..offset]
+    bytes[line_start(bytes, offset)..offset]
         .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
-    bytes[line_start..offset].iter().fold(0, |d, b| match b {
-        b'{' | b'[' => d + 1,
-        b'}' | b']' => d - 1,
-        _ => d,
-    })
+        .fold(0, |d, b| match b {
+            b'{' | b'[' => d + 1,
+            b'}' | b']' => d - 1,
+            _ => d,
+        })
 }
 
-/// The end of the balanced flow collection opening at `offset`.
-fn flow_end(bytes: &[u8], offset: usize) -> usize {
-    let mut depth = 0;
-    let mut i = offset;
+/// The first of `stops` from `from` on that is outside quoted scalars and
+/// nested collections.
+fn scan_flow(bytes: &[u8], from: usize, stops: &[u8]) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut i = from;
     while i < bytes.len() {
         match bytes[i] {
             // A quote that opens no scalar (`it's`) must not stop the scan.
@@ -145,18 +134,19 @@ fn flow_end(bytes: &[u8], offset: usize) -> usize {
                 i = quoted_end(bytes, i).max(i + 1);
                 continue;
             }
+            b if depth == 0 && stops.contains(&b) => return Some(i),
             b'{' | b'[' => depth += 1,
-            b'}' | b']' => {
-                depth -= 1;
-                if depth == 0 {
-                    return i + 1;
-                }
-            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
             _ => {}
         }
         i += 1;
     }
-    offset
+    None
+}
+
+/// The end of the balanced flow collection opening at `offset`.
+fn flow_end(bytes: &[u8], offset: usize) -> usize {
+    scan_flow(bytes, offset + 1, b"}]").map_or(offset, |i| i + 1)
 }
 
 /// The end of a quoted scalar opening at `offset` (past its closing quote).
@@ -200,24 +190,27 @@ fn plain_end(bytes: &[u8], offset: usize, in_flow: bool) -> usize {
 
 /// The end of an entry `key: value` in a flow mapping, with its comma.
 fn entry_end_in_flow(bytes: &[u8], offset: usize) -> usize {
-    let mut i = offset;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'"' | b'\'' => {
-                i = quoted_end(bytes, i).max(i + 1);
-                continue;
-            }
-            b'{' | b'[' => {
-                i = flow_end(bytes, i).max(i + 1);
-                continue;
-            }
-            b',' => return i + 1,
-            b'}' | b']' => return i,
-            _ => {}
-        }
-        i += 1;
+    match scan_flow(bytes, offset, b",}]") {
+        Some(i) if bytes[i] == b',' => i + 1,
+        Some(i) => i,
+        None => offset,
     }
-    offset
+}
+
+/// Where the line holding `offset` starts.
+fn line_start(bytes: &[u8], offset: usize) -> usize {
+    bytes[..offset]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1)
+}
+
+/// Where the line holding `offset` ends (its `\n`, or the end of the text).
+fn line_end(bytes: &[u8], offset: usize) -> usize {
+    bytes[offset..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(bytes.len(), |p| offset + p)
 }
 
 /// The end of a block node starting at `offset` in column `col`: its line,
@@ -225,22 +218,16 @@ fn entry_end_in_flow(bytes: &[u8], offset: usize) -> usize {
 /// sequence, a further `- ` item at the same column).
 fn block_end(bytes: &[u8], offset: usize, col: usize) -> usize {
     let is_seq = bytes[offset] == b'-';
-    let mut end = bytes[offset..]
-        .iter()
-        .position(|&b| b == b'\n')
-        .map_or(bytes.len(), |p| offset + p);
+    let mut end = line_end(bytes, offset);
     while end < bytes.len() {
         let next = end + 1;
-        let line_end = bytes[next..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(bytes.len(), |p| next + p);
-        let line = &bytes[next..line_end];
+        let next_end = line_end(bytes, next);
+        let line = &bytes[next..next_end];
         let indent = line.iter().take_while(|&&b| b == b' ').count();
         let blank = line.iter().all(|b| b.is_ascii_whitespace());
         let deeper = indent > col || (is_seq && indent == col && line[indent..].starts_with(b"- "));
         if blank || deeper {
-            end = line_end;
+            end = next_end;
         } else {
             break;
         }

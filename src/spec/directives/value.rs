@@ -7,7 +7,8 @@
 //! the special setters for `save`, `client-output-buffer-limit`, ...). Where
 //! the server accepts nonsense (a unit without digits, a size that overflows
 //! and wraps), the check is stricter than the server; it never accepts what
-//! the server refuses. `tests/it/servers.rs` proves both on the real binaries.
+//! the server refuses. `tests/it/directives.rs` proves both on the real
+//! binaries.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -141,7 +142,7 @@ pub fn refuse(engine: Engine, name: &str, value: &str) -> Option<String> {
                 .then(|| "save and nosave cannot be used together".to_owned())
         }
         Kind::Text => None,
-        Kind::Special => special(engine, name, value),
+        Kind::Special => special(name, value),
     }
 }
 
@@ -177,7 +178,10 @@ fn integer(s: &str) -> Option<i128> {
     let canonical = digits == "0" && s == "0"
         || (digits.bytes().all(|b| b.is_ascii_digit())
             && digits.starts_with(|c: char| ('1'..='9').contains(&c)));
-    let n: i128 = if canonical { s.parse().ok()? } else { None? };
+    if !canonical {
+        return None;
+    }
+    let n: i128 = s.parse().ok()?;
     (i128::from(i64::MIN)..=i128::from(i64::MAX))
         .contains(&n)
         .then_some(n)
@@ -249,17 +253,19 @@ fn number(unit: Unit, min: i128, max: i128, value: &str) -> Result<(), String> {
     }
 }
 
-fn special(engine: Engine, name: &str, value: &str) -> Option<String> {
+/// The event class characters `notify-keyspace-events` takes (both engines).
+const KEYSPACE_CLASSES: &str = "Ag$lshzxeKEtmdn";
+
+fn special(name: &str, value: &str) -> Option<String> {
     let words: Vec<&str> = value.split_ascii_whitespace().collect();
-    let whole = |w: &str| w.parse::<i64>().is_ok() && !w.starts_with('+');
+    // A whole number as `strtoll` reads it, without the sign it also takes.
+    let int = |w: &str| w.parse::<i64>().ok().filter(|_| !w.starts_with('+'));
     match name {
         "save" => {
             let ok = words.len() % 2 == 0
                 && words.chunks(2).all(|pair| {
-                    whole(pair[0])
-                        && whole(pair[1])
-                        && pair[0].parse::<i64>().is_ok_and(|s| s >= 1)
-                        && pair[1].parse::<i64>().is_ok_and(|c| c >= 0)
+                    int(pair[0]).is_some_and(|seconds| seconds >= 1)
+                        && int(pair[1]).is_some_and(|changes| changes >= 0)
                 });
             (!ok).then(|| {
                 "expected pairs of seconds (1 or more) and changes (0 or more), e.g. \"3600 1 300 100\", or \"\" for no snapshots".to_owned()
@@ -274,8 +280,7 @@ fn special(engine: Engine, name: &str, value: &str) -> Option<String> {
                         "normal" | "replica" | "slave" | "pubsub"
                     ) && memory(c[1]).is_some()
                         && memory(c[2]).is_some()
-                        && whole(c[3])
-                        && c[3].parse::<i64>().is_ok_and(|s| s >= 0)
+                        && int(c[3]).is_some_and(|seconds| seconds >= 0)
                 });
             (!ok).then(|| {
                 "expected groups of class (normal, replica or pubsub), hard limit, soft limit and soft seconds, e.g. \"replica 256mb 64mb 60\"".to_owned()
@@ -283,18 +288,15 @@ fn special(engine: Engine, name: &str, value: &str) -> Option<String> {
         }
         "oom-score-adj-values" => {
             let ok = words.len() == 3
-                && words.iter().all(|w| {
-                    whole(w) && w.parse::<i64>().is_ok_and(|v| (-2000..=2000).contains(&v))
-                });
+                && words
+                    .iter()
+                    .all(|w| int(w).is_some_and(|v| (-2000..=2000).contains(&v)));
             (!ok).then(|| {
                 "expected three integers from -2000 to 2000 (primary, replica, background child), e.g. \"0 200 800\"".to_owned()
             })
         }
-        "notify-keyspace-events" => {
-            let classes = keyspace_classes(engine);
-            (words.len() > 1 || !value.chars().all(|c| classes.contains(c)))
-                .then(|| format!("expected event class characters from '{classes}', e.g. \"Ex\", or \"\" for none"))
-        }
+        "notify-keyspace-events" => (!value.chars().all(|c| KEYSPACE_CLASSES.contains(c)))
+            .then(|| format!("expected event class characters from '{KEYSPACE_CLASSES}', e.g. \"Ex\", or \"\" for none")),
         "latency-tracking-info-percentiles" => {
             let ok = words.iter().all(|w| {
                 !w.contains(['x', 'X', 'n', 'N', 'i', 'I'])
@@ -306,13 +308,6 @@ fn special(engine: Engine, name: &str, value: &str) -> Option<String> {
             })
         }
         _ => None,
-    }
-}
-
-/// The event class characters `notify-keyspace-events` takes.
-fn keyspace_classes(engine: Engine) -> &'static str {
-    match engine {
-        Engine::Redis | Engine::Valkey => "Ag$lshzxeKEtmdn",
     }
 }
 

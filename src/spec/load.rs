@@ -108,15 +108,23 @@ pub fn load_files(root: &Path, inputs: Vec<(PathBuf, Vec<u8>)>) -> Loaded {
         if failed {
             // A document with a value it could not read is not validated
             // further: its other errors are those values' consequences.
-            let starts: Vec<usize> = docs.iter().map(|d| d.span.start).collect();
-            let damaged = |i: usize| {
-                let end = starts.get(i + 1).copied().unwrap_or(usize::MAX);
-                let start = if i == 0 { 0 } else { starts[i] };
-                parsed.at.iter().any(|&o| (start..end).contains(&o))
-            };
-            // Say so under the document's last such error.
-            for i in (0..docs.len()).filter(|&i| damaged(i)) {
-                let end = starts.get(i + 1).copied().unwrap_or(usize::MAX);
+            // Document i holds the errors before document i + 1 starts.
+            let ends: Vec<usize> = docs
+                .iter()
+                .skip(1)
+                .map(|d| d.span.start)
+                .chain([usize::MAX])
+                .collect();
+            let damaged: Vec<bool> = ends
+                .iter()
+                .enumerate()
+                .map(|(i, &end)| {
+                    let start = if i == 0 { 0 } else { ends[i - 1] };
+                    parsed.at.iter().any(|&o| (start..end).contains(&o))
+                })
+                .collect();
+            // Say so under each such document's last error.
+            for (&end, _) in ends.iter().zip(&damaged).filter(|(_, d)| **d) {
                 if let Some(last) = errors
                     .iter_mut()
                     .rfind(|e| e.span.is_some_and(|s| s.start < end))
@@ -128,11 +136,11 @@ pub fn load_files(root: &Path, inputs: Vec<(PathBuf, Vec<u8>)>) -> Loaded {
                     );
                 }
             }
-            let mut i = 0;
-            docs.retain(|_| {
-                i += 1;
-                !damaged(i - 1)
-            });
+            docs = docs
+                .into_iter()
+                .zip(damaged)
+                .filter_map(|(doc, damaged)| (!damaged).then_some(doc))
+                .collect();
             loaded.diagnostics.extend(errors);
             if docs.is_empty() {
                 continue;
@@ -254,13 +262,6 @@ fn parse_file(file: FileId, text: &str) -> Parsed {
             out.errors.push(diag);
             out.at.push(offset);
         }
-        // Well-formed YAML: parses into anything, repeated keys allowed
-        // (they are reported, and blanked, like values of the wrong kind).
-        let well_formed = |t: &str| {
-            let mut options = serde_saphyr::Options::default();
-            options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::FirstWins;
-            serde_saphyr::from_multiple_with_options::<serde::de::IgnoredAny>(t, options).is_ok()
-        };
         let at = match err.without_snippet() {
             E::SerdeUnknownField { .. } | E::DuplicateMappingKey { .. } => At::Key,
             E::SerdeMissingField { .. } => return out,
@@ -279,6 +280,14 @@ fn parse_file(file: FileId, text: &str) -> Parsed {
             return out;
         }
     }
+}
+
+/// Well-formed YAML: it parses into anything, repeated keys allowed (they
+/// are reported, and blanked, like values of the wrong kind).
+fn well_formed(text: &str) -> bool {
+    let mut options = serde_saphyr::Options::default();
+    options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::FirstWins;
+    serde_saphyr::from_multiple_with_options::<serde::de::IgnoredAny>(text, options).is_ok()
 }
 
 /// Turns a YAML or serde error into a diagnostic with a did-you-mean where it helps.

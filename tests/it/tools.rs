@@ -483,44 +483,54 @@ fn resolve_with(mode: &str, line: &str) -> Option<redis_gitops::spec::validate::
     (loaded.diagnostics.is_empty() && !errors).then(|| valid.remove(0))
 }
 
-fn committed_schema() -> serde_json::Value {
+/// Every (definition, field, property) of the committed JSON Schema.
+fn schema_properties() -> Vec<(String, String, serde_json::Value)> {
     let root = crate::common::root();
-    serde_json::from_slice(&std::fs::read(root.join("schema/redis-gitops.schema.json")).unwrap())
-        .unwrap()
+    let schema: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(root.join("schema/redis-gitops.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    for (def, body) in schema["$defs"].as_object().unwrap() {
+        for (field, prop) in body["properties"].as_object().into_iter().flatten() {
+            out.push((def.clone(), field.clone(), prop.clone()));
+        }
+    }
+    out
 }
+
+/// The modes a spec may have (standalone written as no `mode` line).
+const MODES: [&str; 3] = ["", "sentinel", "cluster"];
 
 /// Every `default` the JSON Schema announces is the one validation applies:
 /// a spec that writes the default out resolves to the same deployment as
 /// one that leaves it out (in each mode where the field applies).
 #[test]
 fn the_json_schema_defaults_are_the_defaults_validation_applies() {
-    let schema = committed_schema();
     let mut checked = 0;
-    for (def, body) in schema["$defs"].as_object().unwrap() {
-        for (field, prop) in body["properties"].as_object().into_iter().flatten() {
-            let Some(default) = prop.get("default") else {
+    for (def, field, prop) in schema_properties() {
+        let Some(default) = prop.get("default") else {
+            continue;
+        };
+        let mut modes = 0;
+        for mode in MODES {
+            let without = resolve_with(mode, &schema_context(&def, &field, None));
+            let written = resolve_with(mode, &schema_context(&def, &field, Some(default)));
+            let (Some(without), Some(written)) = (without, written) else {
                 continue;
             };
-            let mut modes = 0;
-            for mode in ["", "sentinel", "cluster"] {
-                let without = resolve_with(mode, &schema_context(def, field, None));
-                let written = resolve_with(mode, &schema_context(def, field, Some(default)));
-                let (Some(without), Some(written)) = (without, written) else {
-                    continue;
-                };
-                assert_eq!(
-                    written, without,
-                    "{def}.{field}: {default} is not the default in mode '{mode}'"
-                );
-                modes += 1;
-            }
-            assert!(
-                modes > 0,
-                "{def}.{field}: no mode takes {}",
-                schema_context(def, field, Some(default))
+            assert_eq!(
+                written, without,
+                "{def}.{field}: {default} is not the default in mode '{mode}'"
             );
-            checked += 1;
+            modes += 1;
         }
+        assert!(
+            modes > 0,
+            "{def}.{field}: no mode takes {}",
+            schema_context(&def, &field, Some(default))
+        );
+        checked += 1;
     }
     assert!(checked >= 30, "{checked} defaults checked");
 }
@@ -529,33 +539,29 @@ fn the_json_schema_defaults_are_the_defaults_validation_applies() {
 /// bound itself validates (in some mode), one beyond it validates in none.
 #[test]
 fn the_json_schema_bounds_are_the_bounds_validation_applies() {
-    let schema = committed_schema();
     let mut checked = 0;
-    for (def, body) in schema["$defs"].as_object().unwrap() {
-        for (field, prop) in body["properties"].as_object().into_iter().flatten() {
-            for (key, step) in [("minimum", -1i64), ("maximum", 1)] {
-                let Some(bound) = prop.get(key).and_then(serde_json::Value::as_i64) else {
-                    continue;
-                };
-                let modes = ["", "sentinel", "cluster"];
-                let at = serde_json::json!(bound);
-                let beyond = serde_json::json!(bound + step);
-                let line = |v| schema_context(def, field, Some(v));
-                assert!(
-                    modes.iter().any(|m| resolve_with(m, &line(&at)).is_some()),
-                    "{def}.{field}: {key} {bound} is refused in every mode ({})",
-                    line(&at)
-                );
-                assert!(
-                    modes
-                        .iter()
-                        .all(|m| resolve_with(m, &line(&beyond)).is_none()),
-                    "{def}.{field}: {} beyond the {key} is accepted ({})",
-                    bound + step,
-                    line(&beyond)
-                );
-                checked += 1;
-            }
+    for (def, field, prop) in schema_properties() {
+        for (key, step) in [("minimum", -1i64), ("maximum", 1)] {
+            let Some(bound) = prop.get(key).and_then(serde_json::Value::as_i64) else {
+                continue;
+            };
+            let at = serde_json::json!(bound);
+            let beyond = serde_json::json!(bound + step);
+            let line = |v| schema_context(&def, &field, Some(v));
+            assert!(
+                MODES.iter().any(|m| resolve_with(m, &line(&at)).is_some()),
+                "{def}.{field}: {key} {bound} is refused in every mode ({})",
+                line(&at)
+            );
+            assert!(
+                MODES
+                    .iter()
+                    .all(|m| resolve_with(m, &line(&beyond)).is_none()),
+                "{def}.{field}: {} beyond the {key} is accepted ({})",
+                bound + step,
+                line(&beyond)
+            );
+            checked += 1;
         }
     }
     assert!(checked >= 8, "{checked} bounds checked");

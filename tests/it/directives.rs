@@ -394,7 +394,7 @@ fn the_directive_lists_are_what_the_real_servers_list() {
 
 /// One config holding a value of every directive the compiler passes on
 /// (the first accepted sample of each, or the value nearest 0) starts each
-/// server, which then reports those values.
+/// server, which then answers on its socket (`timeout` reads back 0).
 #[test]
 fn a_config_of_accepted_values_starts_each_server() {
     for engine in [Engine::Redis, Engine::Valkey] {

@@ -108,38 +108,37 @@ pub fn load_files(root: &Path, inputs: Vec<(PathBuf, Vec<u8>)>) -> Loaded {
         if failed {
             // A document with a value it could not read is not validated
             // further: its other errors are those values' consequences.
-            // Document i holds the errors before document i + 1 starts.
-            let ends: Vec<usize> = docs
+            // Document i holds the errors from where it starts (the file's
+            // start for the first) to where the next one does.
+            let mut bounds: Vec<usize> = docs.iter().skip(1).map(|d| d.span.start).collect();
+            bounds.insert(0, 0);
+            bounds.push(usize::MAX);
+            let ranges: Vec<std::ops::Range<usize>> =
+                bounds.windows(2).map(|w| w[0]..w[1]).collect();
+            let within = |r: &std::ops::Range<usize>, e: &Diagnostic| {
+                e.span.is_some_and(|s| r.contains(&s.start))
+            };
+            let counts: Vec<usize> = ranges
                 .iter()
-                .skip(1)
-                .map(|d| d.span.start)
-                .chain([usize::MAX])
-                .collect();
-            let damaged: Vec<bool> = ends
-                .iter()
-                .enumerate()
-                .map(|(i, &end)| {
-                    let start = if i == 0 { 0 } else { ends[i - 1] };
-                    parsed.at.iter().any(|&o| (start..end).contains(&o))
-                })
+                .map(|r| errors.iter().filter(|e| within(r, e)).count())
                 .collect();
             // Say so under each such document's last error.
-            for (&end, _) in ends.iter().zip(&damaged).filter(|(_, d)| **d) {
+            for (r, &n) in ranges.iter().zip(&counts).filter(|(_, n)| **n > 0) {
+                let these = if n == 1 { "this is" } else { "these are" };
                 if let Some(last) = errors
                     .iter_mut()
-                    .rfind(|e| e.span.is_some_and(|s| s.start < end))
+                    .rfind(|e| within(r, e))
                     .filter(|e| e.help.is_none())
                 {
-                    last.help = Some(
-                        "the checks that relate this spec's fields run once the errors above are fixed"
-                            .into(),
-                    );
+                    last.help = Some(format!(
+                        "the checks that relate this spec's fields run once {these} fixed"
+                    ));
                 }
             }
             docs = docs
                 .into_iter()
-                .zip(damaged)
-                .filter_map(|(doc, damaged)| (!damaged).then_some(doc))
+                .zip(counts)
+                .filter_map(|(doc, n)| (n == 0).then_some(doc))
                 .collect();
             loaded.diagnostics.extend(errors);
             if docs.is_empty() {
@@ -225,11 +224,10 @@ const MAX_ERRORS_PER_FILE: usize = 20;
 const MAX_RECOVERY_BYTES: usize = 64 * 1024;
 
 /// A file's documents, when it could be read to the end, and every error met
-/// on the way (with the byte offset of each).
+/// on the way.
 struct Parsed {
     docs: Option<Vec<Option<S<Document>>>>,
     errors: Vec<Diagnostic>,
-    at: Vec<usize>,
 }
 
 /// Parses a file, reading on past values of the wrong kind (see `recover`).
@@ -240,7 +238,6 @@ fn parse_file(file: FileId, text: &str) -> Parsed {
     let mut out = Parsed {
         docs: None,
         errors: Vec::new(),
-        at: Vec::new(),
     };
     loop {
         let err = match with_file(file, text.len(), || {
@@ -257,10 +254,12 @@ fn parse_file(file: FileId, text: &str) -> Parsed {
             out.errors.push(diag);
             return out;
         };
-        let again = out.at.contains(&offset);
+        let again = out
+            .errors
+            .iter()
+            .any(|e| e.span.is_some_and(|s| s.start == offset));
         if !again {
             out.errors.push(diag);
-            out.at.push(offset);
         }
         let at = match err.without_snippet() {
             E::SerdeUnknownField { .. } | E::DuplicateMappingKey { .. } => At::Key,

@@ -37,6 +37,11 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "reconcile.sh.j2",
         include_str!("../../templates/reconcile.sh.j2"),
     ),
+    // The spec `init` writes.
+    (
+        "starter.yaml.j2",
+        include_str!("../../templates/starter.yaml.j2"),
+    ),
 ];
 
 /// The loaded template set.

@@ -1,0 +1,57 @@
+//! `diff`: the object-level diff of what the specs render against the
+//! committed output.
+
+use std::io::IsTerminal;
+use std::path::Path;
+
+use super::{Cx, Rendered, Reporter, colored, emit, load_and_render, project};
+use crate::cli::{DiffArgs, DiffFormat};
+use crate::{diff, output};
+
+pub(super) fn run(cx: &Cx, args: &DiffArgs) -> anyhow::Result<u8> {
+    let (out, reporter) = (&cx.output, &cx.reporter);
+    // The diff goes to stdout: coloured when stdout is a terminal.
+    let color = colored(cx.color, std::io::stdout().is_terminal());
+    // Rendered as `build` would render now; compared with the work tree or a revision.
+    let Some(Rendered {
+        committed: existing,
+        files,
+        ..
+    }) = load_and_render(cx)?
+    else {
+        return Ok(2);
+    };
+    let committed = match (&args.from_git, args.working_tree) {
+        (Some(rev), _) => output::read_git(out, rev)?,
+        (None, false) if at_head(out, "diff", reporter) => output::read_git(out, "HEAD")?,
+        _ => existing,
+    };
+    let report = diff::diff(&files, &committed.generated)?;
+    let format = match args.format {
+        DiffFormat::Text => diff::Format::Text { color },
+        DiffFormat::Markdown => diff::Format::Markdown {
+            max_chars: args.max_chars,
+        },
+        DiffFormat::Json => diff::Format::Json,
+        DiffFormat::Github => diff::Format::Github,
+    };
+    let text = diff::format(&report, format, out);
+    if !reporter.quiet {
+        emit(&text);
+    }
+    Ok(u8::from(args.exit_code && !report.is_empty()))
+}
+
+/// In a git repository with a commit, `plan` and `diff` compare with the
+/// output committed at HEAD, so a `build` run first cannot hide a change
+/// from review; says so on stderr (not with --quiet).
+pub(super) fn at_head(out: &Path, command: &str, reporter: &Reporter) -> bool {
+    let head = project::head();
+    if head && !reporter.quiet {
+        eprintln!(
+            "{command}: comparing with {} as committed at HEAD (--working-tree: as it is on disk)",
+            out.display()
+        );
+    }
+    head
+}

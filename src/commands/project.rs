@@ -1,0 +1,106 @@
+//! Where the project is and what git holds: the project root found from a
+//! subfolder, the work tree's top, whether there is a commit, repository
+//! paths for the entry points, and the committed slot maps.
+
+use std::path::{Path, PathBuf};
+
+use crate::output;
+
+/// The committed output the slot maps derive from. In a git repository each
+/// topology ConfigMap counts as committed at HEAD: a map that was built but
+/// never committed was never applied, so there is nothing to preserve (a new
+/// 3-shard spec edited to 6 before its first commit gets the even 6-shard
+/// split, not a fragmented one), and a map built twice since the last commit
+/// derives from the deployed one. Outside git (or when git cannot read the
+/// output), the output folder as it is: `None`.
+pub(super) fn slot_state(out: &Path, on_disk: &output::Existing) -> Option<output::Existing> {
+    let is_topology = |p: &Path| {
+        p.file_name()
+            .is_some_and(|n| crate::names::is_topology_file(&n.to_string_lossy()))
+    };
+    if !head() {
+        return None;
+    }
+    let at_head = output::read_git_where(out, "HEAD", is_topology).ok()?;
+    let mut state = output::Existing {
+        generated: on_disk
+            .generated
+            .iter()
+            .filter(|(p, _)| !is_topology(p))
+            .map(|(p, b)| (p.clone(), b.clone()))
+            .collect(),
+        foreign: on_disk.foreign.clone(),
+    };
+    state.generated.extend(at_head.generated);
+    Some(state)
+}
+
+/// Whether the working directory is in a git repository with a commit.
+pub(super) fn head() -> bool {
+    std::process::Command::new("git")
+        .args(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// The nearest folder, from the working directory up, that holds `specs/`,
+/// not above the git work tree's top (when there is one); `None` when the
+/// working directory has it or none does.
+pub(super) fn root() -> Option<PathBuf> {
+    let cwd = std::env::current_dir().ok()?;
+    if cwd.join("specs").is_dir() {
+        return None;
+    }
+    let top = toplevel();
+    let mut dir = cwd.as_path();
+    while let Some(parent) = dir.parent() {
+        if top.as_deref().is_some_and(|t| !parent.starts_with(t)) {
+            return None;
+        }
+        if parent.join("specs").is_dir() {
+            return Some(parent.to_path_buf());
+        }
+        dir = parent;
+    }
+    None
+}
+
+/// The top folder of the git work tree around the working directory.
+fn toplevel() -> Option<PathBuf> {
+    let out = std::process::Command::new("git")
+        .args(["rev-parse", "--show-toplevel"])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim_end()))
+}
+
+/// The output folder as the Argo CD / Flux entry points name it: a path
+/// with forward slashes relative to the git work tree's top (a monorepo's
+/// subfolder included), or outside git relative to the working directory;
+/// `None` when it is neither.
+pub(super) fn repo_path(output: &Path) -> Option<String> {
+    if let Some(top) = toplevel() {
+        let abs = crate::source::lexical_absolute(output);
+        let rel = abs
+            .strip_prefix(crate::source::lexical_absolute(&top))
+            .ok()?;
+        let parts: Option<Vec<&str>> = rel.components().map(|c| c.as_os_str().to_str()).collect();
+        return Some(parts?.join("/"));
+    }
+    let mut parts = Vec::new();
+    for c in output.components() {
+        match c {
+            std::path::Component::Normal(p) => parts.push(p.to_str()?.to_owned()),
+            std::path::Component::CurDir => {}
+            _ => return None,
+        }
+    }
+    Some(parts.join("/"))
+}

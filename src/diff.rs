@@ -281,7 +281,7 @@ fn deployment_of(path: &Path, value: &Value) -> String {
         .file_name()
         .is_some_and(|n| crate::names::is_entry_folder(&n.to_string_lossy()));
     let dir = if is_entry {
-        let part_of = value["metadata"]["labels"]["app.kubernetes.io/part-of"]
+        let part_of = value["metadata"]["labels"][crate::names::label::PART_OF]
             .as_str()
             .unwrap_or_default();
         dir.parent().unwrap_or(Path::new("")).join(part_of)

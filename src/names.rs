@@ -57,6 +57,36 @@ pub fn tls(name: &str) -> String {
     format!("{name}-tls")
 }
 
+/// The label keys of every generated object (the first three select pods).
+pub mod label {
+    pub const NAME: &str = "app.kubernetes.io/name";
+    pub const INSTANCE: &str = "app.kubernetes.io/instance";
+    pub const COMPONENT: &str = "app.kubernetes.io/component";
+    pub const VERSION: &str = "app.kubernetes.io/version";
+    pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+    pub const PART_OF: &str = "app.kubernetes.io/part-of";
+    pub const SHARD: &str = "redis-gitops.io/shard";
+}
+
+/// The values of [`label::COMPONENT`].
+pub mod component {
+    pub const SERVER: &str = "server";
+    pub const SENTINEL: &str = "sentinel";
+    pub const SHARD: &str = "shard";
+    pub const RECONCILE: &str = "reconcile";
+    pub const DEPLOYMENT: &str = "deployment";
+}
+
+/// The annotation of the config ConfigMap that records, as JSON, what the
+/// planner needs beyond the typed objects (see `render::config::Recorded`).
+pub const STATE_ANNOTATION: &str = "redis-gitops.io/state";
+
+/// The PersistentVolumeClaim a StatefulSet makes for pod `ordinal` from its
+/// volumeClaimTemplate `claim` (Kubernetes' rule).
+pub fn pvc(claim: &str, statefulset: &str, ordinal: u32) -> String {
+    format!("{claim}-{statefulset}-{ordinal}")
+}
+
 /// The file of an object in a deployment folder: `<kind>-<name>.yaml`.
 pub fn object_file(kind: &str, object: &str) -> String {
     format!("{}-{object}.yaml", kind.to_ascii_lowercase())

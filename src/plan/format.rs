@@ -28,7 +28,6 @@ pub fn format(plan: &Plan, format: Format) -> String {
 /// Bytes for people: 2.4Gi, 512Mi.
 fn gib(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["", "Ki", "Mi", "Gi", "Ti"];
-    #[allow(clippy::cast_precision_loss)]
     let mut v = bytes as f64;
     let mut unit = 0;
     while v >= 1024.0 && unit < UNITS.len() - 1 {

@@ -8,6 +8,7 @@
 //! shard, the rollout by sync wave, and a verdict per change.
 
 mod format;
+mod rules;
 mod state;
 
 use std::collections::BTreeMap;
@@ -16,13 +17,11 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 pub use format::{Format, format};
-use state::slash;
-pub use state::{State, states};
+use state::{KIND_CONFIGMAP, KIND_STATEFULSET, slash};
+pub use state::{State, Workload, states};
 
 use crate::diff::{self, Change};
 use crate::output::File;
-use crate::spec::model::{Mode, Persistence};
-use crate::spec::quantity::Quantity;
 use crate::spec::validate::Redis;
 use crate::topology::slots::{Move, SLOTS};
 
@@ -154,7 +153,7 @@ pub fn plan(
         .collect();
     let wanted = |path: &Path| {
         let name = path.file_name().unwrap_or_default().to_string_lossy();
-        (name.starts_with("statefulset-") || name.starts_with("configmap-"))
+        (name.starts_with(KIND_STATEFULSET) || name.starts_with(KIND_CONFIGMAP))
             && path
                 .parent()
                 .is_some_and(|d| touched.contains(slash(d).as_str()))
@@ -213,7 +212,7 @@ pub fn plan(
                 .filter(|(p, _)| {
                     p.parent().is_some_and(|dir| slash(dir) == d.deployment)
                         && p.file_name()
-                            .is_some_and(|n| n.to_string_lossy().starts_with("statefulset-"))
+                            .is_some_and(|n| n.to_string_lossy().starts_with(KIND_STATEFULSET))
                 })
                 .filter_map(|(_, b)| {
                     let v: serde_yaml::Value = serde_yaml::from_slice(b).ok()?;
@@ -305,291 +304,6 @@ fn template_changes(old: &serde_yaml::Value, new: &serde_yaml::Value) -> Vec<Str
     because.into_iter().map(str::to_owned).collect()
 }
 
-/// The findings of a deployment that exists before and after, and the slot
-/// moves when it is a cluster whose change is not blocked.
-#[allow(clippy::too_many_lines)] // one rule after the other, in the order users read them
-fn compare(b: &State, a: &State, findings: &mut Vec<Finding>) -> Vec<Move> {
-    let mut add = |verdict, change: String, detail: String, commands: Vec<String>| {
-        findings.push(Finding {
-            verdict,
-            change,
-            detail,
-            commands,
-        });
-    };
-    let mut moves = Vec::new();
-    let ns = &a.namespace;
-    if b.mode != a.mode {
-        add(
-            Verdict::Blocked,
-            format!("mode {} -> {}", show(b.mode), show(a.mode)),
-            format!(
-                "a mode cannot change in place: render the new mode under a new name, \
-                 copy the data over, move clients, then remove the spec of '{}'",
-                b.name
-            ),
-            vec![],
-        );
-    }
-    if b.engine != a.engine {
-        add(
-            Verdict::Blocked,
-            format!("engine {} -> {}", show(b.engine), show(a.engine)),
-            "an engine cannot change in place: deploy the new engine under a new name and \
-             replicate or copy the data to it"
-                .into(),
-            vec![],
-        );
-    }
-    if b.version != a.version {
-        let show = |v: Option<crate::spec::validate::Version>| {
-            v.map_or_else(|| "?".to_owned(), |v| v.to_string())
-        };
-        let (old, new) = (show(b.version), show(a.version));
-        if a.version < b.version {
-            add(
-                Verdict::Blocked,
-                format!("version {old} -> {new}"),
-                "a downgrade can leave RDB/AOF files the older server cannot load: \
-                 restore a backup into a new deployment instead"
-                    .into(),
-                vec![],
-            );
-        } else {
-            add(
-                Verdict::Safe,
-                format!("version {old} -> {new}"),
-                "rolling restart, one pod at a time, highest ordinal first".into(),
-                vec![],
-            );
-        }
-    }
-    match (&b.storage, &a.storage) {
-        (Some(old), None) => add(
-            Verdict::Blocked,
-            format!("storage {old} -> none"),
-            "dropping persistence loses the data on the next restart; keep storage, or \
-             move the data to a new deployment first"
-                .into(),
-            vec![],
-        ),
-        (None, Some(new)) => add(
-            Verdict::Manual,
-            format!("storage none -> {new}"),
-            "volumeClaimTemplates are immutable: recreate the StatefulSets without \
-             deleting their pods, then sync: Argo CD / Flux recreates them and the pods \
-             roll onto new volumes"
-                .into(),
-            orphan_commands(ns, &b.statefulsets),
-        ),
-        (Some(old), Some(new)) if !old.same_amount(new) => {
-            if new.millis() < old.millis() {
-                add(
-                    Verdict::Blocked,
-                    format!("storage {old} -> {new}"),
-                    "volumes cannot shrink: create a new deployment with the smaller \
-                     size and move the data"
-                        .into(),
-                    vec![],
-                );
-            } else {
-                // Only volumes that exist now; new pods get the new size.
-                let mut commands = Vec::new();
-                for (sts, replicas) in &b.statefulsets {
-                    if sts.ends_with(crate::names::SENTINEL_SUFFIX) {
-                        continue;
-                    }
-                    for i in 0..*replicas {
-                        commands.push(format!(
-                            "kubectl -n {ns} patch pvc data-{sts}-{i} --type merge -p \
-                             '{{\"spec\":{{\"resources\":{{\"requests\":{{\"storage\":\"{new}\"}}}}}}}}'"
-                        ));
-                    }
-                }
-                commands.extend(orphan_commands(ns, &b.statefulsets));
-                add(
-                    Verdict::Manual,
-                    format!("storage {old} -> {new}"),
-                    "volumeClaimTemplates are immutable: expand each PVC (the storage \
-                     class must allow volume expansion), then delete the StatefulSets \
-                     with --cascade=orphan so the pods keep running, then sync: Argo CD / \
-                     Flux recreates them with the new template"
-                        .into(),
-                    commands,
-                );
-            }
-        }
-        _ => {}
-    }
-    if let (Some(old), Some(new)) = (&b.persistence, &a.persistence) {
-        if old != new && a.storage.is_some() {
-            let aof = |p: &Persistence| matches!(p, Persistence::Aof | Persistence::RdbAof);
-            let (verdict, detail) = if *new == Persistence::None {
-                (
-                    Verdict::Manual,
-                    "nothing is written to the volume any more: a full stop of every pod \
-                     (a drain, a cold start) then loses every key, and the data already on \
-                     the volume is ignored at the next start. Keep rdb unless the data is a cache"
-                        .to_owned(),
-                )
-            } else if aof(new) && !aof(old) {
-                (
-                    Verdict::Safe,
-                    "rolling restart; each pod starts from its RDB snapshot with AOF off and \
-                     turns AOF on at run time (CONFIG SET appendonly yes), so no key is lost \
-                     to an empty AOF"
-                        .to_owned(),
-                )
-            } else {
-                (
-                    Verdict::Safe,
-                    "rolling restart; the data on the volume is loaded as before".to_owned(),
-                )
-            };
-            add(
-                verdict,
-                format!("persistence {old} -> {new}"),
-                detail,
-                vec![],
-            );
-        }
-    }
-    if b.storage.is_some() && a.storage.is_some() && b.storage_class != a.storage_class {
-        add(
-            Verdict::Blocked,
-            format!(
-                "storageClass {} -> {}",
-                b.storage_class.as_deref().unwrap_or("(default)"),
-                a.storage_class.as_deref().unwrap_or("(default)")
-            ),
-            "volumes cannot change class in place: create a new deployment on the new \
-             class and move the data"
-                .into(),
-            vec![],
-        );
-    }
-    if a.mode == Some(Mode::Cluster) && b.mode == Some(Mode::Cluster) {
-        let mut shards_blocked = false;
-        if let (Some(old), Some(new)) = (&b.slots, &a.slots) {
-            let stranded: Vec<crate::topology::Stranded> = old
-                .counts()
-                .into_iter()
-                .filter(|(s, _)| *s >= a.shards)
-                .map(|(shard, slots)| crate::topology::Stranded { shard, slots })
-                .collect();
-            if stranded.is_empty() {
-                moves = old.moves_to(new);
-            } else {
-                let (shards, slots) = crate::topology::Stranded::describe(&stranded);
-                shards_blocked = true;
-                add(
-                    Verdict::Blocked,
-                    format!("shards {} -> {}", b.shards, a.shards),
-                    format!(
-                        "shard(s) {} still own {slots} slot(s) and would be removed with \
-                         their data. Two steps: set `shards: {}` and `drainShards: {}`, build \
-                         and sync (the reconcile Job moves their slots away), then lower \
-                         `shards` to {} and remove drainShards",
-                        shards,
-                        b.shards,
-                        b.shards - a.shards,
-                        a.shards
-                    ),
-                    vec![],
-                );
-            }
-        }
-        if b.shards != a.shards || b.serving != a.serving {
-            let detail = if a.shards > b.shards {
-                "new shards start empty; the reconcile Job meets them and moves slots to them online, key by key"
-            } else if a.serving < b.serving {
-                "the draining shards keep running; the reconcile Job moves their slots to the serving shards online"
-            } else {
-                "the removed shards own no slots: nothing moves; the reconcile Job forgets their nodes"
-            };
-            if !shards_blocked {
-                add(
-                    Verdict::Safe,
-                    format!(
-                        "shards {} ({} serving) -> {} ({} serving)",
-                        b.shards, b.serving, a.shards, a.serving
-                    ),
-                    detail.into(),
-                    vec![],
-                );
-            }
-        }
-        if a.serving < b.serving && !shards_blocked {
-            let (b_drain, a_drain) = (
-                b.shards.saturating_sub(b.serving),
-                a.shards.saturating_sub(a.serving),
-            );
-            let moved = if a.serving > 0 {
-                format!(
-                    "{}% of the keyspace moves onto {} shard(s); each holds {}% more",
-                    (b.serving - a.serving) * 100 / b.serving,
-                    a.serving,
-                    (b.serving - a.serving) * 100 / a.serving
-                )
-            } else {
-                "every slot would move".into()
-            };
-            let detail = if a.shards < b.shards && a_drain == b_drain && a_drain > 0 {
-                format!(
-                    "{moved}. `shards` went down while `drainShards` stayed {a_drain}: shard(s) {} \
-                     now drain as well. To remove only the shards that were drained, set \
-                     `shards: {}` and remove drainShards",
-                    (a.serving..b.serving)
-                        .map(|s| s.to_string())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    a.shards
-                )
-            } else {
-                format!("{moved}; confirm the cluster has the memory for it")
-            };
-            add(
-                Verdict::Manual,
-                format!("serving shards {} -> {}", b.serving, a.serving),
-                detail,
-                vec![],
-            );
-        }
-    }
-    if b.pods != a.pods {
-        add(
-            Verdict::Safe,
-            format!("pods per {} {} -> {}", if a.mode == Some(Mode::Cluster) { "shard" } else { "deployment" }, b.pods, a.pods),
-            "replicas are added or removed one at a time; a removed replica holds no data of its own".into(),
-            vec![],
-        );
-    }
-    if b.sentinels != a.sentinels {
-        add(
-            Verdict::Safe,
-            format!("sentinels {} -> {}", b.sentinels, a.sentinels),
-            "sentinels discover each other; the quorum stays reachable".into(),
-            vec![],
-        );
-    }
-    let same = |x: Option<Quantity>, y: Option<Quantity>| match (x, y) {
-        (Some(x), Some(y)) => x.same_amount(&y),
-        (x, y) => x.is_none() && y.is_none(),
-    };
-    if !same(b.cpu_limit, a.cpu_limit)
-        || !same(b.memory_limit, a.memory_limit)
-        || b.maxmemory != a.maxmemory
-    {
-        add(
-            Verdict::Safe,
-            "resources".into(),
-            "rolling restart, one pod at a time".into(),
-            vec![],
-        );
-    }
-    moves
-}
-
 fn deployment_plan(
     name: &str,
     before: Option<&State>,
@@ -622,7 +336,11 @@ fn deployment_plan(
         commands,
     };
     let moves = match (before, after) {
-        (Some(b), Some(a)) => compare(b, a, &mut findings),
+        (Some(b), Some(a)) => {
+            let (found, moves) = rules::compare(b, a);
+            findings = found;
+            moves
+        }
         (None, _) => {
             findings.push(finding(
                 Verdict::Safe,
@@ -699,16 +417,8 @@ fn deployment_plan(
     }
 }
 
-#[allow(clippy::cast_precision_loss)]
 fn share(slots: usize) -> f64 {
     (slots as f64 * 10000.0 / SLOTS as f64).round() / 100.0
-}
-
-fn orphan_commands(ns: &str, statefulsets: &[(String, u32)]) -> Vec<String> {
-    statefulsets
-        .iter()
-        .map(|(sts, _)| format!("kubectl -n {ns} delete statefulset {sts} --cascade=orphan"))
-        .collect()
 }
 
 /// The rollout in order: objects by sync wave, then the reconcile Job.
@@ -748,9 +458,4 @@ fn rollout(objects: &[&diff::ObjectDiff], moved_slots: usize, after: Option<&Sta
         });
     }
     steps
-}
-
-/// A state field that may be missing from hand-edited files.
-fn show<T: std::fmt::Display>(v: Option<T>) -> String {
-    v.map_or_else(|| "?".into(), |v| v.to_string())
 }

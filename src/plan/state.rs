@@ -1,12 +1,20 @@
 //! A deployment's state as its rendered manifests describe it: read the same
-//! way from the committed output and from what the specs render now.
+//! way from the committed output and from what the specs render now, from
+//! typed sources only: the StatefulSets as k8s-openapi objects, the slot map
+//! of the topology ConfigMap, and the record the renderer keeps for the
+//! planner in the config ConfigMap's annotation
+//! ([`crate::render::config::Recorded`]). No configuration text is read back,
+//! so templates that format redis.conf differently plan alike.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::api::core::v1::ConfigMap;
 use serde::Serialize;
-use serde_yaml::Value;
 
+use crate::names::{component, label};
+use crate::render::config::Recorded;
 use crate::spec::model::{Engine, Mode, Persistence};
 use crate::spec::quantity::Quantity;
 use crate::spec::validate::{Version, parse_version};
@@ -34,13 +42,30 @@ pub struct State {
     pub cpu_limit: Option<Quantity>,
     pub memory_limit: Option<Quantity>,
     pub maxmemory: Option<u64>,
-    /// As redis.conf's `save` / `appendonly` say.
     pub persistence: Option<Persistence>,
     #[serde(skip)]
     pub slots: Option<SlotMap>,
-    /// The StatefulSets' names, for the manual steps.
+    /// The StatefulSets, for the manual steps, by name.
     #[serde(skip)]
-    pub statefulsets: Vec<(String, u32)>,
+    pub statefulsets: Vec<Workload>,
+}
+
+/// A StatefulSet as the manual steps need it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Workload {
+    pub name: String,
+    pub replicas: u32,
+    /// Its volumeClaimTemplates: name, storage request and class.
+    pub claims: Vec<(String, Option<String>, Option<String>)>,
+}
+
+impl Workload {
+    /// The PersistentVolumeClaims its pods have, claim by claim.
+    pub fn pvcs(&self) -> impl Iterator<Item = String> + '_ {
+        self.claims.iter().flat_map(move |(claim, _, _)| {
+            (0..self.replicas).map(move |i| crate::names::pvc(claim, &self.name, i))
+        })
+    }
 }
 
 /// Reads every deployment's state out of output files (path -> bytes).
@@ -56,12 +81,25 @@ pub fn states<'a>(
         {
             continue;
         }
-        let Ok(value) = serde_yaml::from_slice::<Value>(bytes) else {
-            continue;
-        };
-        let deployment = slash(dir);
-        let state = out.entry(deployment).or_default();
-        read_object(state, &value);
+        let file = path.file_name().unwrap_or_default().to_string_lossy();
+        if file.starts_with(KIND_STATEFULSET) {
+            if let Ok(sts) = serde_yaml::from_slice::<StatefulSet>(bytes) {
+                read_statefulset(out.entry(slash(dir)).or_default(), sts);
+            }
+        } else if file.starts_with(KIND_CONFIGMAP) {
+            if let Ok(cm) = serde_yaml::from_slice::<ConfigMap>(bytes) {
+                read_config_map(out.entry(slash(dir)).or_default(), &cm);
+            }
+        }
+    }
+    for state in out.values_mut() {
+        state.statefulsets.sort();
+        // The shards that own slots: `shards - drainShards`, as the map
+        // gives draining shards none and every serving shard some.
+        if let Some(slots) = &state.slots {
+            state.serving =
+                u32::try_from(slots.counts().values().filter(|n| **n > 0).count()).unwrap_or(0);
+        }
     }
     out.retain(|_, s| s.mode.is_some());
     out
@@ -74,109 +112,110 @@ pub(super) fn slash(p: &Path) -> String {
         .join("/")
 }
 
-fn quantity(v: &Value) -> Option<Quantity> {
-    text(v).and_then(|t| Quantity::parse(&t).ok())
+/// The file name prefixes of the kinds that carry state.
+pub(super) const KIND_STATEFULSET: &str = "statefulset-";
+pub(super) const KIND_CONFIGMAP: &str = "configmap-";
+
+fn quantity(q: &k8s_openapi::apimachinery::pkg::api::resource::Quantity) -> Option<Quantity> {
+    Quantity::parse(&q.0).ok()
 }
 
-fn text(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
+fn read_statefulset(state: &mut State, sts: StatefulSet) {
+    let labels = sts.metadata.labels.unwrap_or_default();
+    let name = sts.metadata.name.unwrap_or_default();
+    let spec = sts.spec.unwrap_or_default();
+    let replicas = spec
+        .replicas
+        .and_then(|r| u32::try_from(r).ok())
+        .unwrap_or(1);
+    let claims: Vec<_> = spec
+        .volume_claim_templates
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| {
+            let spec = c.spec.unwrap_or_default();
+            let size = spec
+                .resources
+                .and_then(|r| r.requests)
+                .and_then(|r| r.get("storage").map(|q| q.0.clone()));
+            (
+                c.metadata.name.unwrap_or_default(),
+                size,
+                spec.storage_class_name,
+            )
+        })
+        .collect();
+    let component = labels.get(label::COMPONENT).map(String::as_str);
+    state.statefulsets.push(Workload {
+        name,
+        replicas,
+        claims,
+    });
+    if component == Some(component::SENTINEL) {
+        state.mode = Some(Mode::Sentinel);
+        state.shards = 1;
+        state.sentinels = replicas;
+        return;
     }
-}
-
-fn read_object(state: &mut State, v: &Value) {
-    let labels = &v["metadata"]["labels"];
-    let name = v["metadata"]["name"].as_str().unwrap_or_default();
-    match v["kind"].as_str() {
-        Some("StatefulSet") => {
-            let component = labels["app.kubernetes.io/component"]
-                .as_str()
-                .unwrap_or_default();
-            let replicas = v["spec"]["replicas"]
-                .as_u64()
-                .and_then(|r| u32::try_from(r).ok())
-                .unwrap_or(1);
-            state.statefulsets.push((name.to_owned(), replicas));
-            state.statefulsets.sort();
-            if component == "sentinel" {
-                state.sentinels = replicas;
-                return;
-            }
-            state.name = labels["app.kubernetes.io/instance"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
-            state.namespace = v["metadata"]["namespace"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
-            state.engine = match labels["app.kubernetes.io/name"].as_str() {
-                Some("redis") => Some(Engine::Redis),
-                Some("valkey") => Some(Engine::Valkey),
-                _ => None,
-            };
-            state.version = labels["app.kubernetes.io/version"]
-                .as_str()
-                .and_then(parse_version);
-            state.pods = replicas;
-            match component {
-                "shard" => {
-                    state.mode = Some(Mode::Cluster);
-                    state.shards += 1;
-                }
-                _ if state.mode.is_none() => {
-                    state.mode = Some(Mode::Standalone);
-                    state.shards = 1;
-                }
-                _ => {}
-            }
-            let claim = &v["spec"]["volumeClaimTemplates"][0]["spec"];
-            state.storage = quantity(&claim["resources"]["requests"]["storage"]);
-            state.storage_class = text(&claim["storageClassName"]);
-            let limits = &v["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"];
-            state.cpu_limit = quantity(&limits["cpu"]);
-            state.memory_limit = quantity(&limits["memory"]);
+    let label = |key: &str| labels.get(key).cloned().unwrap_or_default();
+    state.name = label(label::INSTANCE);
+    state.namespace = sts.metadata.namespace.unwrap_or_default();
+    state.engine = match label(label::NAME).as_str() {
+        "redis" => Some(Engine::Redis),
+        "valkey" => Some(Engine::Valkey),
+        _ => None,
+    };
+    state.version = parse_version(&label(label::VERSION));
+    state.pods = replicas;
+    match component {
+        Some(component::SHARD) => {
+            state.mode = Some(Mode::Cluster);
+            state.shards += 1;
         }
-        Some("ConfigMap") => {
-            let data = &v["data"];
-            if let Some(conf) = data["redis.conf"].as_str() {
-                state.maxmemory = conf
-                    .lines()
-                    .find_map(|l| l.strip_prefix("maxmemory "))
-                    .and_then(|n| n.trim().parse().ok());
-                let rdb = conf
-                    .lines()
-                    .any(|l| l.starts_with("save ") && l.trim() != "save \"\"");
-                let aof = conf.lines().any(|l| l.trim() == "appendonly yes");
-                state.persistence = Some(match (rdb, aof) {
-                    (true, true) => Persistence::RdbAof,
-                    (true, false) => Persistence::Rdb,
-                    (false, true) => Persistence::Aof,
-                    (false, false) => Persistence::None,
-                });
-            }
-            if let Some(conf) = data["sentinel.conf"].as_str() {
-                state.mode = Some(Mode::Sentinel);
-                state.shards = 1;
-                state.quorum = conf
-                    .lines()
-                    .find_map(|l| l.strip_prefix("sentinel monitor "))
-                    .and_then(|rest| rest.split_whitespace().nth(3))
-                    .and_then(|q| q.parse().ok());
-            }
-            if let Some(slots) = data[crate::topology::SLOTS_KEY].as_str() {
-                state.slots = SlotMap::parse(slots).ok();
-                if let Some(env) = data["cluster.env"].as_str() {
-                    state.serving = env
-                        .lines()
-                        .find_map(|l| l.strip_prefix("serving="))
-                        .and_then(|n| n.parse().ok())
-                        .unwrap_or(0);
-                }
-            }
+        _ if state.mode.is_none() => {
+            state.mode = Some(Mode::Standalone);
+            state.shards = 1;
         }
         _ => {}
+    }
+    let data = state
+        .statefulsets
+        .last()
+        .and_then(|w| w.claims.first())
+        .cloned();
+    state.storage = data
+        .as_ref()
+        .and_then(|(_, size, _)| size.as_deref())
+        .and_then(|s| Quantity::parse(s).ok());
+    state.storage_class = data.and_then(|(_, _, class)| class);
+    let limits = spec
+        .template
+        .spec
+        .and_then(|p| p.containers.into_iter().next())
+        .and_then(|c| c.resources)
+        .and_then(|r| r.limits)
+        .unwrap_or_default();
+    state.cpu_limit = limits.get("cpu").and_then(quantity);
+    state.memory_limit = limits.get("memory").and_then(quantity);
+}
+
+fn read_config_map(state: &mut State, cm: &ConfigMap) {
+    let recorded = cm
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(crate::names::STATE_ANNOTATION))
+        .and_then(|json| serde_json::from_str::<Recorded>(json).ok());
+    if let Some(r) = recorded {
+        state.maxmemory = Some(r.maxmemory);
+        state.persistence = Some(r.persistence);
+        state.quorum = r.quorum;
+    }
+    if let Some(slots) = cm
+        .data
+        .as_ref()
+        .and_then(|d| d.get(crate::topology::SLOTS_KEY))
+    {
+        state.slots = SlotMap::parse(slots).ok();
     }
 }

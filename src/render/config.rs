@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::ConfigMap;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::templates::{TemplateError, Templates};
@@ -25,6 +25,36 @@ pub struct Rendered {
 pub struct Checksums {
     pub redis: String,
     pub sentinel: String,
+}
+
+/// What `plan` needs of a deployment beyond its typed objects, recorded by
+/// the renderer as JSON in the config ConfigMap's annotation
+/// [`crate::names::STATE_ANNOTATION`]: the planner never reads the rendered
+/// configuration's text back, so a `--templates` override that formats
+/// redis.conf differently changes no finding. Unknown keys are ignored when
+/// read, so a newer tool's record reads with an older one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Recorded {
+    /// Bytes.
+    pub maxmemory: u64,
+    pub persistence: Persistence,
+    /// Sentinel mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quorum: Option<u32>,
+}
+
+impl Recorded {
+    pub fn of(redis: &Redis) -> Recorded {
+        Recorded {
+            maxmemory: redis.maxmemory_bytes,
+            persistence: redis.persistence,
+            quorum: match redis.topology {
+                Topology::Sentinel { quorum, .. } => Some(quorum),
+                _ => None,
+            },
+        }
+    }
 }
 
 /// Files only the sentinel pods read.
@@ -187,13 +217,18 @@ pub fn render(redis: &Redis, templates: &Templates) -> Result<Rendered, Template
         redis: sha256_hex(&only(SENTINEL_FILES)),
         sentinel: sha256_hex(&only(REDIS_FILES)),
     };
+    let mut metadata = meta(
+        redis,
+        config_map_name(redis),
+        Component::Deployment,
+        Wave::Prerequisite,
+    );
+    metadata.annotations.get_or_insert_default().insert(
+        crate::names::STATE_ANNOTATION.to_owned(),
+        serde_json::to_string(&Recorded::of(redis)).expect("the record serialises"),
+    );
     let cm = ConfigMap {
-        metadata: meta(
-            redis,
-            config_map_name(redis),
-            Component::Deployment,
-            Wave::Prerequisite,
-        ),
+        metadata,
         data: Some(data),
         ..ConfigMap::default()
     };

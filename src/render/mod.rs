@@ -26,6 +26,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::names::{component, label};
 use crate::output::{File, header};
 use crate::spec::model::Engine;
 use crate::spec::validate::{Redis, Topology};
@@ -382,11 +383,11 @@ pub enum Component {
 impl Component {
     fn label(self) -> &'static str {
         match self {
-            Component::Server => "server",
-            Component::Sentinel => "sentinel",
-            Component::Shard(_) => "shard",
-            Component::Reconcile => "reconcile",
-            Component::Deployment => "deployment",
+            Component::Server => component::SERVER,
+            Component::Sentinel => component::SENTINEL,
+            Component::Shard(_) => component::SHARD,
+            Component::Reconcile => component::RECONCILE,
+            Component::Deployment => component::DEPLOYMENT,
         }
     }
 }
@@ -401,20 +402,14 @@ pub fn app_name(engine: Engine) -> &'static str {
 /// Labels that select the pods of `component` (only ones that never change).
 pub fn selector(redis: &Redis, component: Component) -> BTreeMap<String, String> {
     let mut labels = BTreeMap::from([
-        (
-            "app.kubernetes.io/name".to_owned(),
-            app_name(redis.engine).to_owned(),
-        ),
-        ("app.kubernetes.io/instance".to_owned(), redis.name.clone()),
+        (label::NAME.to_owned(), app_name(redis.engine).to_owned()),
+        (label::INSTANCE.to_owned(), redis.name.clone()),
     ]);
     if component != Component::Deployment {
-        labels.insert(
-            "app.kubernetes.io/component".into(),
-            component.label().into(),
-        );
+        labels.insert(label::COMPONENT.into(), component.label().into());
     }
     if let Component::Shard(i) = component {
-        labels.insert("redis-gitops.io/shard".into(), i.to_string());
+        labels.insert(label::SHARD.into(), i.to_string());
     }
     labels
 }
@@ -423,8 +418,8 @@ pub fn selector(redis: &Redis, component: Component) -> BTreeMap<String, String>
 pub fn labels(redis: &Redis, component: Component) -> BTreeMap<String, String> {
     let mut labels = redis.labels.clone();
     labels.extend(selector(redis, component));
-    labels.insert("app.kubernetes.io/managed-by".into(), "redis-gitops".into());
-    labels.insert("app.kubernetes.io/part-of".into(), redis.name.clone());
+    labels.insert(label::MANAGED_BY.into(), "redis-gitops".into());
+    labels.insert(label::PART_OF.into(), redis.name.clone());
     labels
 }
 

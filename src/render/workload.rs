@@ -28,6 +28,7 @@ use super::{
     BUS_PORT, Component, METRICS_PORT, REDIS_PORT, SENTINEL_PORT, Wave, headless_name, meta,
     selector,
 };
+use crate::names::label;
 use crate::spec::validate::{Redis, Topology};
 
 /// UID and GID of every container: non-root and above the host's user range.
@@ -133,10 +134,7 @@ fn statefulset(
     let mut metadata = meta(redis, name, component, Wave::Workload);
     // The engine version, for people and for `plan` (not in the selector).
     if let Some(labels) = metadata.labels.as_mut() {
-        labels.insert(
-            "app.kubernetes.io/version".into(),
-            redis.version.to_string(),
-        );
+        labels.insert(label::VERSION.into(), redis.version.to_string());
     }
     StatefulSet {
         metadata,

@@ -136,3 +136,14 @@ pub fn assert_sorted_keys(name: &str, text: &str) {
         walk(name, "", &value);
     }
 }
+
+/// Cases of a property test: `full` in the `properties` group
+/// (`REDIS_GITOPS_PROPTEST=full`, as `scripts/test` runs it), a tenth of it
+/// (at least 2) in the fast tier that plain `cargo test` runs.
+pub fn cases(full: u32) -> u32 {
+    if std::env::var("REDIS_GITOPS_PROPTEST").is_ok_and(|v| v == "full") {
+        full
+    } else {
+        (full / 10).max(2)
+    }
+}

@@ -684,7 +684,7 @@ fn map_at(repo: &Path, rev: &str) -> SlotMap {
 
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig {
-        cases: 12, failure_persistence: None, ..proptest::prelude::ProptestConfig::default()
+        cases: crate::common::cases(12), failure_persistence: None, ..proptest::prelude::ProptestConfig::default()
     })]
 
     /// Random sequences of edits (grow, drain, remove, storage growth and
@@ -817,5 +817,91 @@ fn the_state_read_from_rendered_files_is_the_specs() {
         );
         assert_eq!(s.maxmemory, Some(r.maxmemory_bytes), "{key}");
         assert_eq!(s.persistence, Some(r.persistence), "{key}");
+    }
+}
+
+/// The planner reads state, not text: with a `--templates` override that
+/// writes redis.conf in another order, case, spacing and comment, every
+/// change plans exactly as with the built-in templates.
+#[test]
+fn a_reformatted_redis_conf_plans_like_the_built_in_one() {
+    let builtin =
+        fs::read_to_string(crate::common::root().join("templates/redis.conf.j2")).unwrap();
+    let head = "maxmemory {{ maxmemory }}\nmaxmemory-policy {{ maxmemory_policy }}\n\
+                {% if rdb %}save 3600 1 300 100 60 10000\n{% else %}save \"\"\n\
+                {% endif %}appendonly {{ \"yes\" if aof else \"no\" }}\n";
+    assert!(
+        builtin.contains(head),
+        "the built-in template changed: update this test"
+    );
+    let reformatted = format!(
+        "## {{{{ name }}}}: laid out our way\n\
+         APPENDONLY   {{{{ \"yes\" if aof else \"no\" }}}}\n\
+         {{% if rdb %}}SAVE\t3600 1 300 100 60 10000\n{{% else %}}SAVE \"\"\n{{% endif %}}\
+         MAXMEMORY-POLICY  {{{{ maxmemory_policy }}}}\n\
+         MAXMEMORY\t{{{{ maxmemory }}}}\n{}",
+        builtin.replace(head, "")
+    );
+    let edits: &[(&str, &str, &str, &str)] = &[
+        (
+            "payments/sessions.yaml",
+            "persistence: aof",
+            "persistence: rdb",
+            "safe     persistence aof -> rdb",
+        ),
+        (
+            "payments/sessions.yaml",
+            "persistence: aof",
+            "persistence: none",
+            "manual   persistence aof -> none",
+        ),
+        (
+            "payments/sessions.yaml",
+            "maxmemory: 1536Mi",
+            "maxmemory: 1Gi",
+            "safe     resources",
+        ),
+        (
+            "payments/orders.yaml",
+            "shards: 3",
+            "shards: 4",
+            "safe     shards 3 (3 serving) -> 4 (4 serving)",
+        ),
+        (
+            "payments/sessions.yaml",
+            "size: 5Gi",
+            "size: 8Gi",
+            "manual   storage 5Gi -> 8Gi",
+        ),
+    ];
+    for (file, from, to, line) in edits {
+        let mut texts = Vec::new();
+        for custom in [false, true] {
+            let ws = crate::common::workspace(&crate::common::demo_specs());
+            let templates = ws.path().join("templates");
+            fs::create_dir_all(&templates).unwrap();
+            let mut args = vec![];
+            if custom {
+                fs::write(templates.join("redis.conf.j2"), &reformatted).unwrap();
+                args = vec!["--templates", "templates"];
+            }
+            cli(ws.path()).args(&args).arg("build").assert().success();
+            if custom {
+                let conf = fs::read_to_string(
+                    ws.path()
+                        .join("output/payments/sessions/configmap-sessions-config.yaml"),
+                )
+                .unwrap();
+                assert!(conf.contains("MAXMEMORY"), "the override is in use: {conf}");
+            }
+            edit(&ws.path().join("specs").join(file), from, to);
+            let out = cli(ws.path()).args(&args).arg("plan").assert();
+            texts.push(String::from_utf8(out.get_output().stdout.clone()).unwrap());
+        }
+        assert!(texts[0].contains(line), "{file}: {to}\n{}", texts[0]);
+        assert_eq!(
+            texts[0], texts[1],
+            "{file}: {to} plans differently with the reformatted template"
+        );
     }
 }

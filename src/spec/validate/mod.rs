@@ -12,6 +12,7 @@ use super::load::LoadedSpec;
 use super::model::{self, Engine, MaxmemoryPolicy, Mode, Persistence, S, SMap, ScalarString};
 use super::quantity::Quantity;
 use crate::diag::Diagnostic;
+use crate::names::label;
 use crate::source::{Sources, Span};
 
 pub const API_VERSION: &str = "redis-gitops/v1";
@@ -22,11 +23,11 @@ const MAX_STATEFULSET_NAME: usize = 52;
 const MAX_NAME: usize = 63;
 /// Labels the compiler sets for selectors; a spec may not override them.
 const RESERVED_LABELS: &[&str] = &[
-    "app.kubernetes.io/name",
-    "app.kubernetes.io/instance",
-    "app.kubernetes.io/component",
-    "app.kubernetes.io/managed-by",
-    "redis-gitops.io/shard",
+    label::NAME,
+    label::INSTANCE,
+    label::COMPONENT,
+    label::MANAGED_BY,
+    label::SHARD,
 ];
 pub const DEFAULT_EXPORTER_IMAGE: &str = "oliver006/redis_exporter:v1.67.0";
 

@@ -64,13 +64,11 @@ impl SlotMap {
     /// 5461-10922, 10923-16383).
     pub fn initial(shards: u32) -> SlotMap {
         assert!(shards > 0, "a cluster has shards");
-        #[allow(clippy::cast_precision_loss)]
         let per_node = f64::from(SLOTS as f32 / shards as f32);
         let mut owners = vec![0; SLOTS];
         let mut first = 0usize;
         let mut cursor = 0f64;
         for shard in 0..shards {
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
             let mut last = (cursor + per_node - 1.0).round() as usize;
             if last >= SLOTS || shard == shards - 1 {
                 last = SLOTS - 1;

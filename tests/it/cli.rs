@@ -305,48 +305,6 @@ fn committed_schema_matches_the_spec_types() {
 }
 
 #[test]
-fn outputs_read_back_identically_with_a_yaml_1_1_parser() {
-    // Kubernetes reads YAML 1.1, where `yes`, `no`, `on`, `off` are booleans
-    // and `0644`-like strings are numbers: every string must survive.
-    let ws = built_demo();
-    let script = r#"
-import json, sys, yaml
-for path in sys.argv[1:]:
-    with open(path) as f:
-        for doc in yaml.safe_load_all(f):
-            print(json.dumps(doc, sort_keys=True))
-"#;
-    let files: Vec<_> = tree(&ws.path().join("output"))
-        .into_keys()
-        .map(|p| ws.path().join("output").join(p))
-        .collect();
-    let out = std::process::Command::new(crate::common::tool("python3"))
-        .arg("-c")
-        .arg(script)
-        .args(&files)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let yaml11: Vec<serde_json::Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    let ours: Vec<serde_json::Value> = files
-        .iter()
-        .map(|f| serde_yaml::from_str(&fs::read_to_string(f).unwrap()).unwrap())
-        .collect();
-    assert_eq!(yaml11.len(), ours.len());
-    for ((a, b), f) in yaml11.iter().zip(&ours).zip(&files) {
-        assert_eq!(a, b, "{} reads differently under YAML 1.1", f.display());
-    }
-}
-
-#[test]
 fn templates_can_be_overridden_by_file_name() {
     let ws = workspace(&demo_specs());
     let templates = ws.path().join("my-templates");

@@ -506,6 +506,7 @@ fn scenario(engine: &str, version: &str, migration_line: &str, per_slot: bool) {
 }
 
 #[test]
+#[ignore = "slow group `cluster`: needs redis-server, redis-sentinel, valkey-server (scripts/test)"]
 fn redis_7_0_bootstrap_grow_drain_shrink_with_per_slot_migrate() {
     scenario("redis", "7.0.15", "move slots", true);
 }
@@ -514,6 +515,7 @@ fn redis_7_0_bootstrap_grow_drain_shrink_with_per_slot_migrate() {
 /// holds the lock, the Job waits for the lock (bounded), and on a grown
 /// topology repair meets the new nodes but moves no slot and says so.
 #[test]
+#[ignore = "slow group `cluster`: needs redis-server, redis-sentinel, valkey-server (scripts/test)"]
 fn repair_mode_moves_no_slot_and_respects_the_lock() {
     let mut c = Cluster::new("redis", "7.0.15", None, false);
     c.start_missing(&[]);
@@ -597,6 +599,7 @@ fn repair_mode_moves_no_slot_and_respects_the_lock() {
 /// With a password (requirepass/masterauth from the Secret): the script
 /// authenticates every command and MIGRATE, and moves keys intact.
 #[test]
+#[ignore = "slow group `cluster`: needs redis-server, redis-sentinel, valkey-server (scripts/test)"]
 fn reconcile_with_a_password() {
     let mut c = Cluster::new("redis", "7.0.15", Some("s3cret pass\"word"), false);
     c.start_missing(&[]);
@@ -630,6 +633,7 @@ fn reconcile_with_a_password() {
 /// Over TLS (tls-port, tls-cluster, tls-replication as rendered): the script
 /// talks TLS to every node and MIGRATE moves keys between TLS nodes.
 #[test]
+#[ignore = "slow group `cluster`: needs redis-server, redis-sentinel, valkey-server (scripts/test)"]
 fn reconcile_over_tls() {
     let mut c = Cluster::new("redis", "7.0.15", None, true);
     c.start_missing(&[]);
@@ -644,6 +648,7 @@ fn reconcile_over_tls() {
 }
 
 #[test]
+#[ignore = "slow group `cluster`: needs redis-server, redis-sentinel, valkey-server (scripts/test)"]
 fn valkey_9_1_bootstrap_grow_drain_shrink_with_atomic_slot_migration() {
     scenario("valkey", "9.1.2", "(atomic slot migration)", false);
 }
@@ -653,6 +658,7 @@ fn valkey_9_1_bootstrap_grow_drain_shrink_with_atomic_slot_migration() {
 /// sentinel.conf; the primary dies, a replica is promoted within the
 /// configured timeouts, and writes continue through it.
 #[test]
+#[ignore = "slow group `cluster`: needs redis-server, redis-sentinel, valkey-server (scripts/test)"]
 fn sentinel_fails_over_when_the_primary_dies() {
     let ws = tempfile::tempdir().unwrap();
     fs::create_dir_all(ws.path().join("specs")).unwrap();

@@ -291,11 +291,13 @@ fn walk(engine: Engine) {
 }
 
 #[test]
+#[ignore = "slow group `directives`: needs redis-server, valkey-server (scripts/test)"]
 fn every_value_the_redis_table_accepts_loads_and_every_value_it_refuses_is_refused() {
     walk(Engine::Redis);
 }
 
 #[test]
+#[ignore = "slow group `directives`: needs redis-server, valkey-server (scripts/test)"]
 fn every_value_the_valkey_table_accepts_loads_and_every_value_it_refuses_is_refused() {
     walk(Engine::Valkey);
 }
@@ -361,6 +363,7 @@ fn with_server<T>(
 /// name lists are those, plus the few a config file takes that CONFIG GET
 /// does not list.
 #[test]
+#[ignore = "slow group `directives`: needs redis-server, valkey-server (scripts/test)"]
 fn the_directive_lists_are_what_the_real_servers_list() {
     for (engine, version) in [(Engine::Redis, (7, 0)), (Engine::Valkey, (9, 1))] {
         let listed: BTreeSet<String> = with_server(engine, "", |cli| {
@@ -396,6 +399,7 @@ fn the_directive_lists_are_what_the_real_servers_list() {
 /// (the first accepted sample of each, or the value nearest 0) starts each
 /// server, which then answers on its socket (`timeout` reads back 0).
 #[test]
+#[ignore = "slow group `directives`: needs redis-server, valkey-server (scripts/test)"]
 fn a_config_of_accepted_values_starts_each_server() {
     for engine in [Engine::Redis, Engine::Valkey] {
         let mut conf = String::new();

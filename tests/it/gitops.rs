@@ -1,11 +1,10 @@
-//! The GitOps workflow: check, diff in every format, --from-git, the
-//! pre-commit hooks run by the real `pre-commit`, and the entry points.
+//! The GitOps workflow: check, diff in every format, --from-git, and the
+//! entry points (the pre-commit hooks: `precommit`).
 
 use std::fs;
 use std::path::Path;
-use std::process::Command;
 
-use crate::common::{built_demo, cli, git, root, run, tool};
+use crate::common::{built_demo, cli, git, root};
 
 fn stdout(assert: &assert_cmd::assert::Assert) -> String {
     String::from_utf8(assert.get_output().stdout.clone()).unwrap()
@@ -595,79 +594,6 @@ fn entry_points_point_at_the_deployment_folders() {
             "Argo CD and Flux entry points need the output folder inside the git repository"
         ),
         "{err}"
-    );
-}
-
-/// The real `pre-commit try-repo` against a throw-away repository: the check
-/// hook fails on stale output and passes on fresh; the build hook re-renders.
-#[test]
-fn pre_commit_hooks_run_with_the_real_pre_commit() {
-    let ws = tempfile::tempdir().unwrap();
-    let repo = ws.path();
-    crate::common::copy_dir(&root().join("specs"), &repo.join("specs"));
-    cli(repo).arg("build").assert().success();
-    git(repo, &["init", "-q"]);
-    git(repo, &["add", "."]);
-    git(repo, &["commit", "-qm", "specs and fresh output"]);
-    // A spec edit, staged, without re-rendering: the output is stale.
-    edit(
-        &repo.join("specs/payments/orders.yaml"),
-        "remoteProperty: password",
-        "remoteProperty: redis-password",
-    );
-    git(repo, &["add", "specs"]);
-    // pre-commit installs the hook (cargo install of this crate) into its
-    // cache; keep that cache in target/ so that later runs reuse it.
-    let cache = root().join("target/pre-commit-cache");
-    let try_repo_on = |hook: &str, all: bool| {
-        run(Command::new(tool("pre-commit"))
-            .args(["try-repo"])
-            .arg(root())
-            .arg(hook)
-            .args(all.then_some("--all-files"))
-            .env("PRE_COMMIT_HOME", &cache)
-            .env("CARGO_TARGET_DIR", root().join("target/pre-commit-build"))
-            .current_dir(repo))
-    };
-    let try_repo = |hook: &str| try_repo_on(hook, true);
-    let (ok, text) = try_repo("redis-gitops-check");
-    assert!(!ok, "stale output fails the check hook:\n{text}");
-    assert!(
-        text.contains("stale    output/payments/orders/externalsecret-orders-redis.yaml"),
-        "{text}"
-    );
-
-    let (ok, text) = try_repo("redis-gitops-build");
-    assert!(
-        !ok,
-        "the build hook changes files, which pre-commit reports:\n{text}"
-    );
-    assert!(text.contains("files were modified by this hook"), "{text}");
-    assert!(
-        fs::read_to_string(repo.join("output/payments/orders/externalsecret-orders-redis.yaml"))
-            .unwrap()
-            .contains("property: redis-password")
-    );
-
-    let (ok, text) = try_repo("redis-gitops-check");
-    assert!(ok, "fresh output passes the check hook:\n{text}");
-    let (ok, text) = try_repo("redis-gitops-build");
-    assert!(ok, "a fresh build changes nothing:\n{text}");
-
-    // A commit that only hand-edits output/ runs the check hook too.
-    git(repo, &["add", "."]);
-    git(repo, &["commit", "-qm", "re-rendered"]);
-    edit(
-        &repo.join("output/payments/orders/externalsecret-orders-redis.yaml"),
-        "property: redis-password",
-        "property: hand-edited",
-    );
-    git(repo, &["add", "output"]);
-    let (ok, text) = try_repo_on("redis-gitops-check", false);
-    assert!(!ok, "a hand edit of output/ fails the check hook:\n{text}");
-    assert!(
-        text.contains("stale    output/payments/orders/externalsecret-orders-redis.yaml"),
-        "{text}"
     );
 }
 

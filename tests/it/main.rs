@@ -13,6 +13,7 @@ mod gitops;
 mod lifecycle;
 mod plan;
 mod podsim;
+mod precommit;
 mod sentinel_life;
 mod servers;
 mod tools;

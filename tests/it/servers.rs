@@ -205,6 +205,7 @@ const EXPECTED: &[(&str, &str, &str, &str)] = &[
 ];
 
 #[test]
+#[ignore = "slow group `servers`: needs redis-server, redis-sentinel, valkey-server (scripts/test)"]
 fn every_rendered_config_starts_a_real_server_with_the_spec_settings() {
     let templates = Templates::builtin();
     let demo = demo();
@@ -310,6 +311,7 @@ fn every_rendered_config_starts_a_real_server_with_the_spec_settings() {
 }
 
 #[test]
+#[ignore = "slow group `servers`: needs redis-server, redis-sentinel, valkey-server (scripts/test)"]
 fn every_rendered_script_parses_as_posix_sh() {
     let templates = Templates::builtin();
     for redis in &demo() {

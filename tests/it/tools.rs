@@ -54,6 +54,7 @@ fn files(out: &Path) -> Vec<PathBuf> {
 }
 
 #[test]
+#[ignore = "slow group `tools`: needs kubernetes-validate, checkov, check-jsonschema, kubectl, shellcheck, PyYAML (scripts/test)"]
 fn kubernetes_objects_pass_strict_validation_for_1_33_and_1_37() {
     let ws = built_demo();
     let out = ws.path().join("output");
@@ -74,6 +75,7 @@ fn kubernetes_objects_pass_strict_validation_for_1_33_and_1_37() {
 }
 
 #[test]
+#[ignore = "slow group `tools`: needs kubernetes-validate, checkov, check-jsonschema, kubectl, shellcheck, PyYAML (scripts/test)"]
 fn custom_resources_pass_their_crd_schemas() {
     let ws = built_demo();
     let out = ws.path().join("output");
@@ -110,6 +112,7 @@ fn custom_resources_pass_their_crd_schemas() {
 }
 
 #[test]
+#[ignore = "slow group `tools`: needs kubernetes-validate, checkov, check-jsonschema, kubectl, shellcheck, PyYAML (scripts/test)"]
 fn checkov_fails_nothing_but_the_digest_check_and_nothing_when_pinned() {
     let ws = built_demo();
     // --skip-download: checkov works offline, as CI must.
@@ -164,6 +167,7 @@ fn checkov_fails_nothing_but_the_digest_check_and_nothing_when_pinned() {
 }
 
 #[test]
+#[ignore = "slow group `tools`: needs kubernetes-validate, checkov, check-jsonschema, kubectl, shellcheck, PyYAML (scripts/test)"]
 fn kustomize_builds_every_output_folder() {
     let ws = built_demo();
     let out = ws.path().join("output");
@@ -192,6 +196,7 @@ fn kustomize_builds_every_output_folder() {
 /// rendered. Every default the ExternalSecret CRD gives `data[].remoteRef`
 /// and `target` (read from the CRD schema, not from our code) is spelled out.
 #[test]
+#[ignore = "slow group `tools`: needs kubernetes-validate, checkov, check-jsonschema, kubectl, shellcheck, PyYAML (scripts/test)"]
 fn external_secrets_spell_out_the_defaults_of_their_crd() {
     let ws = built_demo();
     let crd: serde_json::Value = serde_json::from_slice(
@@ -232,6 +237,7 @@ fn external_secrets_spell_out_the_defaults_of_their_crd() {
 /// there shows the object OutOfSync forever unless it is rendered. Walks
 /// each rendered custom resource along its CRD schema.
 #[test]
+#[ignore = "slow group `tools`: needs kubernetes-validate, checkov, check-jsonschema, kubectl, shellcheck, PyYAML (scripts/test)"]
 fn no_custom_resource_leaves_a_list_item_default_to_the_api_server() {
     fn walk(
         schema: &serde_json::Value,
@@ -291,6 +297,7 @@ fn no_custom_resource_leaves_a_list_item_default_to_the_api_server() {
 /// every document of the demo specs (defaults files included) and rejects
 /// the type, enum and range errors that validation rejects.
 #[test]
+#[ignore = "slow group `tools`: needs kubernetes-validate, checkov, check-jsonschema, kubectl, shellcheck, PyYAML (scripts/test)"]
 fn the_json_schema_accepts_the_demo_specs_and_rejects_type_and_enum_errors() {
     let root = crate::common::root();
     let schema = root.join("schema/redis-gitops.schema.json");
@@ -506,6 +513,7 @@ const MODES: [&str; 3] = ["", "sentinel", "cluster"];
 /// a spec that writes the default out resolves to the same deployment as
 /// one that leaves it out (in each mode where the field applies).
 #[test]
+#[ignore = "slow group `tools`: needs kubernetes-validate, checkov, check-jsonschema, kubectl, shellcheck, PyYAML (scripts/test)"]
 fn the_json_schema_defaults_are_the_defaults_validation_applies() {
     let mut checked = 0;
     for (def, field, prop) in schema_properties() {
@@ -538,6 +546,7 @@ fn the_json_schema_defaults_are_the_defaults_validation_applies() {
 /// Every `minimum` and `maximum` of the JSON Schema is validation's: the
 /// bound itself validates (in some mode), one beyond it validates in none.
 #[test]
+#[ignore = "slow group `tools`: needs kubernetes-validate, checkov, check-jsonschema, kubectl, shellcheck, PyYAML (scripts/test)"]
 fn the_json_schema_bounds_are_the_bounds_validation_applies() {
     let mut checked = 0;
     for (def, field, prop) in schema_properties() {
@@ -565,4 +574,126 @@ fn the_json_schema_bounds_are_the_bounds_validation_applies() {
         }
     }
     assert!(checked >= 8, "{checked} bounds checked");
+}
+
+#[test]
+#[ignore = "slow group `tools`: needs kubernetes-validate, checkov, check-jsonschema, kubectl, shellcheck, PyYAML (scripts/test)"]
+fn outputs_read_back_identically_with_a_yaml_1_1_parser() {
+    // Kubernetes reads YAML 1.1, where `yes`, `no`, `on`, `off` are booleans
+    // and `0644`-like strings are numbers: every string must survive.
+    let ws = built_demo();
+    let script = r#"
+import json, sys, yaml
+for path in sys.argv[1:]:
+    with open(path) as f:
+        for doc in yaml.safe_load_all(f):
+            print(json.dumps(doc, sort_keys=True))
+"#;
+    let files: Vec<_> = tree(&ws.path().join("output"))
+        .into_keys()
+        .map(|p| ws.path().join("output").join(p))
+        .collect();
+    let out = std::process::Command::new(tool("python3"))
+        .arg("-c")
+        .arg(script)
+        .args(&files)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let yaml11: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let ours: Vec<serde_json::Value> = files
+        .iter()
+        .map(|f| serde_yaml::from_str(&std::fs::read_to_string(f).unwrap()).unwrap())
+        .collect();
+    assert_eq!(yaml11.len(), ours.len());
+    for ((a, b), f) in yaml11.iter().zip(&ours).zip(&files) {
+        assert_eq!(a, b, "{} reads differently under YAML 1.1", f.display());
+    }
+}
+
+/// shellcheck finds nothing, at style level, in the scripts the demo specs
+/// render (each deployment's ConfigMap data, one folder per deployment, so
+/// `# shellcheck source=` directives reach common.sh and cluster.env) nor in
+/// the project's own `scripts/` and `.ci/run`. A rule turned off in a
+/// script says why on its line.
+#[test]
+#[ignore = "slow group `tools`: needs kubernetes-validate, checkov, check-jsonschema, kubectl, shellcheck, PyYAML (scripts/test)"]
+fn shellcheck_finds_nothing_in_rendered_or_project_scripts() {
+    let ws = built_demo();
+    let out = ws.path().join("output");
+    let folders = tempfile::tempdir().unwrap();
+    let mut checked = 0;
+    for file in files(&out) {
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.starts_with("configmap-") {
+            continue;
+        }
+        let cm: k8s_openapi::api::core::v1::ConfigMap =
+            serde_yaml::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        let deployment = file.parent().unwrap().strip_prefix(&out).unwrap();
+        let dir = folders
+            .path()
+            .join(deployment.to_string_lossy().replace('/', "__"));
+        std::fs::create_dir_all(&dir).unwrap();
+        for (key, value) in cm.data.unwrap_or_default() {
+            std::fs::write(dir.join(key), value).unwrap();
+        }
+    }
+    let mut findings = String::new();
+    for dir in std::fs::read_dir(folders.path()).unwrap() {
+        let dir = dir.unwrap().path();
+        let scripts: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".sh"))
+            .collect();
+        if scripts.is_empty() {
+            continue;
+        }
+        checked += scripts.len();
+        let (ok, text) = run(Command::new(tool("shellcheck"))
+            .args([
+                "-s",
+                "sh",
+                "-x",
+                "-P",
+                "SCRIPTDIR",
+                "-S",
+                "style",
+                "-e",
+                "SC1091",
+                "-f",
+                "gcc",
+            ])
+            .args(&scripts)
+            .current_dir(&dir));
+        if !ok {
+            findings.push_str(&format!("{}:\n{text}", dir.display()));
+        }
+    }
+    assert!(checked >= 10, "only {checked} rendered scripts found");
+    let root = crate::common::root();
+    let (ok, text) = run(Command::new(tool("shellcheck"))
+        .args([
+            "-S",
+            "style",
+            "-f",
+            "gcc",
+            "scripts/test",
+            "scripts/bench",
+            ".ci/run",
+        ])
+        .current_dir(&root));
+    if !ok {
+        findings.push_str(&format!("project scripts:\n{text}"));
+    }
+    assert!(findings.is_empty(), "shellcheck:\n{findings}");
 }

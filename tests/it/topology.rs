@@ -49,7 +49,7 @@ fn committed_map() -> impl Strategy<Value = SlotMap> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: crate::common::cases(300), ..ProptestConfig::default() })]
 
     #[test]
     fn rebalanced_maps_are_complete_balanced_minimal_and_stable(

@@ -131,6 +131,7 @@ macro_rules! sim_test {
     ($(#[$meta:meta])* fn $name:ident() $body:block) => {
         $(#[$meta])*
         #[test]
+        #[ignore = "slow group: the pod simulator needs root, unshare and the servers (scripts/test)"]
         fn $name() {
             $crate::podsim::isolate::isolated(
                 concat!(module_path!(), "::", stringify!($name)),

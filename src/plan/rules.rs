@@ -48,6 +48,8 @@ pub(super) const RULES: &[Rule] = &[
     storage,
     persistence,
     storage_class,
+    tls,
+    auth,
     slots,
     serving,
     pods,
@@ -251,6 +253,76 @@ fn storage_class(cx: &mut Cx<'_>) {
              class and move the data",
         );
     }
+}
+
+/// TLS on or off: every client must change how it connects, and during the
+/// roll old and new pods cannot replicate from each other.
+fn tls(cx: &mut Cx<'_>) {
+    let (Some(old), Some(new)) = (cx.b.tls, cx.a.tls) else {
+        return;
+    };
+    if old == new {
+        return;
+    }
+    let (change, clients) = if new {
+        (
+            "TLS off -> on",
+            "the Redis port then speaks TLS only (`port 0`, `tls-port`): a plain-text \
+             client loses its connection as soon as the pod it talks to rolls",
+        )
+    } else {
+        (
+            "TLS on -> off",
+            "the Redis port then speaks plain text only: a TLS client loses its \
+             connection as soon as the pod it talks to rolls",
+        )
+    };
+    cx.add(
+        Verdict::Manual,
+        change.into(),
+        format!(
+            "{clients}; while the pods roll, a rolled replica cannot sync from a primary \
+             that has not rolled (replication{} switches with them), so the roll can \
+             stall. In order: 1. prepare every client for the new setting (CA and TLS \
+             options, or none); 2. in a maintenance window, stop the writers; 3. push \
+             and sync, and wait until every pod is Ready; 4. start the clients with \
+             the new setting. Without a window: deploy the new setting as a new \
+             deployment, move the clients, then remove this one",
+            if cx.a.mode == Some(Mode::Cluster) {
+                " and the cluster bus"
+            } else {
+                ""
+            }
+        ),
+    );
+}
+
+/// A password required or dropped: clients must change what they send.
+fn auth(cx: &mut Cx<'_>) {
+    let (Some(old), Some(new)) = (cx.b.auth, cx.a.auth) else {
+        return;
+    };
+    if old == new {
+        return;
+    }
+    let (change, detail) = if new {
+        (
+            "auth off -> on",
+            "each pod requires the password once it rolls: clients that do not send it \
+             get NOAUTH. In order: 1. create the Secret; 2. deploy clients that send \
+             the password and retry AUTH after a NOAUTH (Redis refuses AUTH while no \
+             password is set); 3. push and sync",
+        )
+    } else {
+        (
+            "auth on -> off",
+            "each pod stops requiring the password once it rolls; clients that still \
+             send AUTH get an error from Redis (no password is set). In order: 1. \
+             deploy clients that tolerate that error or send no password; 2. push and \
+             sync; 3. remove the Secret",
+        )
+    };
+    cx.add(Verdict::Manual, change.into(), detail);
 }
 
 fn both_clusters(cx: &Cx<'_>) -> bool {
@@ -662,6 +734,31 @@ mod tests {
             ["manual serving shards 4 -> 3"]
         );
         assert!(run(serving, &cluster(3, 3), &cluster(4, 4)).is_empty());
+    }
+
+    #[test]
+    fn tls_or_auth_switched_is_a_manual_step_for_clients() {
+        let on = State {
+            tls: Some(true),
+            auth: Some(true),
+            ..sentinel()
+        };
+        let off = State {
+            tls: Some(false),
+            auth: Some(false),
+            ..sentinel()
+        };
+        assert_eq!(run(tls, &off, &on), ["manual TLS off -> on"]);
+        assert_eq!(run(tls, &on, &off), ["manual TLS on -> off"]);
+        assert_eq!(run(auth, &off, &on), ["manual auth off -> on"]);
+        assert_eq!(run(auth, &on, &off), ["manual auth on -> off"]);
+        // A record from before these fields: no finding.
+        let unknown = State {
+            tls: None,
+            auth: None,
+            ..sentinel()
+        };
+        assert!(run(tls, &unknown, &on).is_empty() && run(auth, &unknown, &on).is_empty());
     }
 
     #[test]

@@ -43,6 +43,8 @@ pub struct State {
     pub memory_limit: Option<Quantity>,
     pub maxmemory: Option<u64>,
     pub persistence: Option<Persistence>,
+    pub tls: Option<bool>,
+    pub auth: Option<bool>,
     #[serde(skip)]
     pub slots: Option<SlotMap>,
     /// The StatefulSets, for the manual steps, by name.
@@ -210,6 +212,8 @@ fn read_config_map(state: &mut State, cm: &ConfigMap) {
         state.maxmemory = Some(r.maxmemory);
         state.persistence = Some(r.persistence);
         state.quorum = r.quorum;
+        state.tls = r.tls;
+        state.auth = r.auth;
     }
     if let Some(slots) = cm
         .data

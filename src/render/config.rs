@@ -42,6 +42,13 @@ pub struct Recorded {
     /// Sentinel mode.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quorum: Option<u32>,
+    /// Whether clients must speak TLS. `None` in a record written before
+    /// the field existed: no finding either way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<bool>,
+    /// Whether clients must send a password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<bool>,
 }
 
 impl Recorded {
@@ -53,6 +60,8 @@ impl Recorded {
                 Topology::Sentinel { quorum, .. } => Some(quorum),
                 _ => None,
             },
+            tls: Some(redis.tls.is_some()),
+            auth: Some(redis.auth.is_some()),
         }
     }
 }

@@ -905,3 +905,51 @@ fn a_reformatted_redis_conf_plans_like_the_built_in_one() {
         );
     }
 }
+
+/// Turning TLS on or off, or a password, breaks every existing client: a
+/// manual finding that names what clients must change and in which order,
+/// in text and in JSON; `build` still writes it (nothing is blocked).
+#[test]
+fn tls_and_auth_switches_are_manual_findings_for_clients() {
+    let cases = [
+        (
+            "payments/sessions.yaml",
+            "  tls: {secretName: sessions-tls}\n",
+            "",
+            "TLS on -> off",
+        ),
+        (
+            "payments/sessions.yaml",
+            "  auth: {secretName: sessions-redis}\n",
+            "",
+            "auth on -> off",
+        ),
+        (
+            "cache/pinned.yaml",
+            "spec:\n",
+            "spec:\n  tls: {secretName: pinned-tls}\n",
+            "TLS off -> on",
+        ),
+    ];
+    for (file, from, to, change) in cases {
+        let ws = built_demo();
+        edit(&ws.path().join("specs").join(file), from, to);
+        let text = plan(ws.path(), &[], 0);
+        assert!(
+            text.contains(&format!("manual   {change}: ")),
+            "{file}\n{text}"
+        );
+        assert!(text.contains("In order: 1."), "{text}");
+        let json: serde_json::Value =
+            serde_json::from_str(&plan(ws.path(), &["--format", "json"], 0)).unwrap();
+        let findings: Vec<&serde_json::Value> = json["deployments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|d| d["findings"].as_array().unwrap())
+            .filter(|f| f["change"] == change)
+            .collect();
+        assert_eq!(findings.len(), 1, "{json}");
+        assert_eq!(findings[0]["verdict"], "manual");
+    }
+}

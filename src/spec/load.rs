@@ -33,6 +33,11 @@ pub struct LoadedSpec {
     pub broken_defaults: bool,
     /// Where the document starts (for errors about the whole document).
     pub span: Span,
+    /// A value in it could not be read (and is reported): only the checks
+    /// of single values run on it, since the checks that relate fields
+    /// would report that value's echoes (a misspelt `mode` read as
+    /// standalone, a misspelt `resources` as a missing memory limit).
+    pub damaged: bool,
 }
 
 /// Everything read from a specs tree.
@@ -104,12 +109,14 @@ pub fn load_files(root: &Path, inputs: Vec<(PathBuf, Vec<u8>)>) -> Loaded {
             loaded.diagnostics.extend(errors);
             continue;
         };
-        let mut docs: Vec<S<Document>> = docs.into_iter().flatten().collect();
+        let docs: Vec<S<Document>> = docs.into_iter().flatten().collect();
+        let mut damaged = Vec::new();
         if failed {
-            // A document with a value it could not read is not validated
-            // further: its other errors are those values' consequences.
-            // Document i holds the errors from where it starts (the file's
-            // start for the first) to where the next one does.
+            // A document with a value it could not read gets only the
+            // checks of single values: the others would report that
+            // value's consequences. Document i holds the errors from where
+            // it starts (the file's start for the first) to where the next
+            // one does.
             let mut bounds: Vec<usize> = docs.iter().skip(1).map(|d| d.span.start).collect();
             bounds.insert(0, 0);
             bounds.push(usize::MAX);
@@ -131,19 +138,12 @@ pub fn load_files(root: &Path, inputs: Vec<(PathBuf, Vec<u8>)>) -> Loaded {
                     .filter(|e| e.help.is_none())
                 {
                     last.help = Some(format!(
-                        "the checks that relate this spec's fields run once {these} fixed"
+                        "the checks that relate this spec's fields to each other run once {these} fixed"
                     ));
                 }
             }
-            docs = docs
-                .into_iter()
-                .zip(counts)
-                .filter_map(|(doc, n)| (n == 0).then_some(doc))
-                .collect();
             loaded.diagnostics.extend(errors);
-            if docs.is_empty() {
-                continue;
-            }
+            damaged = counts.iter().map(|&n| n > 0).collect();
         }
         if is_defaults {
             let mut docs = docs.into_iter();
@@ -165,7 +165,7 @@ pub fn load_files(root: &Path, inputs: Vec<(PathBuf, Vec<u8>)>) -> Loaded {
                 "file holds no spec",
             ));
         }
-        for doc in docs {
+        for (i, doc) in docs.into_iter().enumerate() {
             specs.push(LoadedSpec {
                 doc: doc.value,
                 file,
@@ -173,6 +173,7 @@ pub fn load_files(root: &Path, inputs: Vec<(PathBuf, Vec<u8>)>) -> Loaded {
                 source: label.join(&rel),
                 broken_defaults: false,
                 span: doc.span,
+                damaged: damaged.get(i).copied().unwrap_or(false),
             });
         }
     }

@@ -113,6 +113,10 @@ impl Cx<'_> {
                 )
                 .help = Some(reason.into());
             } else if known.binary_search(&key.as_str()).is_err() {
+                if self.spec.damaged {
+                    // Perhaps another engine's or version's, and that field did not read.
+                    continue;
+                }
                 let d = self.err(
                     k.span,
                     if assumed {

@@ -19,7 +19,12 @@ impl Cx<'_> {
             let list = list.as_ref().map(|l| l.value.clone()).unwrap_or_default();
             let mut one = |key: &str, field: &Option<S<ScalarString>>| {
                 let f = field.as_ref()?;
-                match self.quantity(f, key) {
+                let read = if key == "memory" {
+                    self.bytes(f, key)
+                } else {
+                    self.quantity(f, key)
+                };
+                match read {
                     Some(q) if q.is_zero() => {
                         self.err(f.span, format!("{key} cannot be 0"));
                         ok = false;
@@ -92,7 +97,7 @@ impl Cx<'_> {
                 ),
             )
             .help = Some(
-                "a memory limit is in bytes unless it has a unit: write 256Mi or 1Gi, not 256".into(),
+                "Redis needs room for its own buffers: raise the memory limit (256Mi or more)".into(),
             );
             return None;
         }
@@ -116,7 +121,7 @@ impl Cx<'_> {
                 }
             }
         } else {
-            let q = self.quantity(m, "maxmemory")?;
+            let q = self.bytes(m, "maxmemory")?;
             let bytes = u64::try_from(q.whole_units()).unwrap_or(u64::MAX);
             if bytes == 0 || bytes >= limit_bytes {
                 self.err(
@@ -143,7 +148,7 @@ impl Cx<'_> {
         maxmemory: u64,
     ) -> Option<Quantity> {
         let size = cap.dataset_size.as_ref()?;
-        let q = self.quantity(size, "dataset size")?;
+        let q = self.bytes(size, "dataset size")?;
         let total = u64::try_from(q.whole_units()).unwrap_or(u64::MAX);
         let serving = match topology {
             Some(Topology::Cluster {
@@ -181,7 +186,7 @@ impl Cx<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{messages_of, says};
+    use super::super::testing::{messages, messages_of, says};
 
     #[test]
     fn maxmemory_and_policy_rules() {
@@ -199,7 +204,7 @@ mod tests {
         );
         let tiny = messages_of(
             "apiVersion: redis-gitops/v1\nkind: Redis\nmetadata: {name: t, namespace: t}\nspec:\n  \
-             version: \"7.2.5\"\n  resources: {limits: {memory: \"256\"}}\n",
+             version: \"7.2.5\"\n  resources: {limits: {memory: 1Mi}}\n",
         );
         assert!(
             tiny.iter().any(|m| m.contains("at least 1Mi is needed")),
@@ -239,5 +244,16 @@ mod tests {
             "  capacity: {datasetSize: 10Gi}\n",
             "dataset of 10Gi does not fit",
         );
+    }
+
+    #[test]
+    fn memory_needs_a_unit() {
+        let m = messages_of(
+            "apiVersion: redis-gitops/v1\nkind: Redis\nmetadata: {name: t, namespace: t}\nspec:\n  \
+             version: \"7.2.5\"\n  resources: {limits: {memory: 1024}}\n",
+        );
+        assert_eq!(m, ["memory '1024' has no unit: that is 1024 bytes"]);
+        let m = messages("  capacity: {datasetSize: 512}\n");
+        assert_eq!(m, ["dataset size '512' has no unit: that is 512 bytes"]);
     }
 }

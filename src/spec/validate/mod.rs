@@ -157,13 +157,109 @@ impl Cx<'_> {
             }
             Ok(q) => Some(q),
             Err(e) => {
+                let text = field.value.0.trim();
+                let digits = text
+                    .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+                    .unwrap_or(text.len());
+                let (number, unit) = text.split_at(digits);
+                // 1GB, 1gb, 1gi: the binary unit is what memory and disks are sized in.
+                let meant = match unit.to_ascii_lowercase().as_str() {
+                    "kb" | "ki" | "kib" => Some("Ki"),
+                    "mb" | "mi" | "mib" => Some("Mi"),
+                    "gb" | "gi" | "gib" => Some("Gi"),
+                    "tb" | "ti" | "tib" => Some("Ti"),
+                    _ => None,
+                };
                 self.err(field.span, format!("invalid {what}: {e}")).help =
-                    Some("use a Kubernetes quantity such as 512Mi, 4Gi or 500m".into());
+                    Some(match meant.filter(|_| !number.is_empty()) {
+                        Some(unit) => format!(
+                            "did you mean {number}{unit}? Kubernetes units are Ki, Mi, Gi, Ti \
+                             (powers of 2) and k, M, G, T (powers of 10), case-sensitive"
+                        ),
+                        None => "use a Kubernetes quantity such as 512Mi, 4Gi or 500m".into(),
+                    });
                 None
             }
         }
     }
+    /// A quantity of bytes (memory, storage, a dataset): a bare number is
+    /// bytes to Kubernetes, which is almost never what was meant, and less
+    /// than 1Mi holds no Redis data.
+    fn bytes(&mut self, field: &S<ScalarString>, what: &str) -> Option<Quantity> {
+        let q = self.quantity(field, what)?;
+        let text = field.value.0.trim();
+        if q.is_zero() {
+            return Some(q);
+        }
+        if text.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+            self.err(
+                field.span,
+                format!("{what} '{text}' has no unit: that is {text} bytes"),
+            )
+            .help = Some(format!(
+                "Kubernetes reads a bare number as bytes; write {text}Gi or {text}Mi"
+            ));
+            return None;
+        }
+        if q.whole_units() < 1 << 20 {
+            self.err(field.span, format!("{what} {q} is below 1Mi"))
+                .help = Some("write the size with a binary unit, such as 512Mi or 4Gi".into());
+            return None;
+        }
+        Some(q)
+    }
+    /// The checks of single values, for a document with a value that could
+    /// not be read: quantities, and the values of config directives each
+    /// engine knows (whether a directive exists depends on the engine and
+    /// version, which may be the value that did not read).
+    fn single_values(&mut self) {
+        let Some(spec) = self.spec.doc.spec.as_ref().map(|s| s.value.clone()) else {
+            return;
+        };
+        if let Some(r) = &spec.resources {
+            for list in [&r.value.requests, &r.value.limits].into_iter().flatten() {
+                if let Some(cpu) = &list.value.cpu {
+                    self.quantity(cpu, "cpu");
+                }
+                if let Some(memory) = &list.value.memory {
+                    self.bytes(memory, "memory");
+                }
+            }
+        }
+        if let Some(size) = spec.storage.as_ref().and_then(|s| s.value.size.as_ref()) {
+            self.bytes(size, "storage size");
+        }
+        if let Some(m) = spec
+            .maxmemory
+            .as_ref()
+            .filter(|m| !m.value.0.trim().ends_with('%'))
+        {
+            self.bytes(m, "maxmemory");
+        }
+        if let Some(d) = spec
+            .capacity
+            .as_ref()
+            .and_then(|c| c.value.dataset_size.as_ref())
+        {
+            self.bytes(d, "dataset size");
+        }
+        let engine = val(&spec.engine).unwrap_or(Engine::Redis);
+        let (major, minor) = directives::newest(engine);
+        let version = val(&spec.version)
+            .and_then(|v| parse_version(&v.0))
+            .unwrap_or(Version {
+                major,
+                minor,
+                patch: 0,
+            });
+        self.config(spec.config.as_ref(), engine, version, false);
+    }
+
     fn spec(&mut self) -> Option<Redis> {
+        if self.spec.damaged {
+            self.single_values();
+            return None;
+        }
         let doc = &self.spec.doc;
         let at = self.spec.span;
         match &doc.api_version {
@@ -227,7 +323,9 @@ impl Cx<'_> {
         let maxmemory_bytes = limit.and_then(|l| self.maxmemory(&spec, l));
         let maxmemory_policy = self.policy(&spec);
         let storage = self.storage(&spec);
-        let persistence = self.persistence(&spec, storage.is_some(), mode);
+        // Storage written but unreadable is reported where it is written:
+        // persistence is judged as if it were there, so no echo follows.
+        let persistence = self.persistence(&spec, spec.storage.is_some(), mode);
         let dataset = match (&spec.capacity, maxmemory_bytes) {
             (Some(cap), Some(maxmem)) => self.capacity(&cap.value, &topology, maxmem),
             _ => None,

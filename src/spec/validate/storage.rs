@@ -8,7 +8,7 @@ impl Cx<'_> {
         let size = self
             .required(&s.value.size, s.span, "storage.size")?
             .clone();
-        let size = self.quantity(&size, "storage size").filter(|q| {
+        let size = self.bytes(&size, "storage size").filter(|q| {
             let ok = !q.is_zero();
             if !ok {
                 self.err(size.span, "storage size cannot be 0");
@@ -64,5 +64,22 @@ mod tests {
     fn persistence_without_storage() {
         let m = messages("  persistence: aof\n");
         assert!(m.iter().any(|m| m.contains("storage")), "{m:?}");
+    }
+
+    #[test]
+    fn sizes_need_a_unit_and_at_least_1mi() {
+        let m = messages("  storage: {size: 20}\n");
+        assert_eq!(m, ["storage size '20' has no unit: that is 20 bytes"]);
+        let m = messages("  storage: {size: 100Ki}\n");
+        assert_eq!(m, ["storage size 100Ki is below 1Mi"]);
+        assert!(messages("  storage: {size: 1Mi}\n").is_empty());
+    }
+
+    #[test]
+    fn an_unreadable_size_has_no_follow_on_error() {
+        // Not also "persistence 'rdb' needs spec.storage": the storage is there.
+        let m = messages("  storage: {size: 20Gb}\n  persistence: rdb\n");
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert!(m[0].starts_with("invalid storage size"), "{m:?}");
     }
 }

@@ -50,7 +50,7 @@ pub enum Command {
     /// Render every spec into the output folder.
     Build(BuildArgs),
     /// Compare what would be rendered with the output folder; exit 1 when stale.
-    Check,
+    Check(CheckArgs),
     /// Show, object by object, how the rendered manifests differ from the committed ones.
     Diff(DiffArgs),
     /// Plan the topology change from the committed state to the specs; exit 1 when blocked.
@@ -70,7 +70,22 @@ pub struct BuildArgs {
     /// recreation, once its data is safe elsewhere.
     #[arg(long, value_name = "DEPLOYMENT")]
     pub allow_blocked: Vec<String>,
+    /// Build the projects these files belong to (as the pre-commit hook passes them).
+    #[arg(value_name = "FILE", long_help = FILES_HELP)]
+    pub files: Vec<PathBuf>,
 }
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Check the projects these files belong to (as the pre-commit hook passes them).
+    #[arg(value_name = "FILE", long_help = FILES_HELP)]
+    pub files: Vec<PathBuf>,
+}
+
+const FILES_HELP: &str = "Work on the projects these files belong to: for each file, the \
+    nearest folder above it that holds both specs/ and output/, each project once. \
+    This is how the pre-commit hooks find a project in any subfolder of a monorepo. \
+    Files outside every project are ignored. Cannot be combined with --specs or --output.";
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {

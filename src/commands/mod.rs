@@ -27,6 +27,36 @@ use crate::spec::validate::{self, Redis};
 /// Runs the command; `Err` is an unexpected failure (exit 2).
 pub fn run(cli: &Cli) -> anyhow::Result<u8> {
     let g = &cli.global;
+    let files: &[PathBuf] = match &cli.command {
+        Command::Build(args) => &args.files,
+        Command::Check(args) => &args.files,
+        _ => &[],
+    };
+    if !files.is_empty() {
+        // The projects of these files (the pre-commit hooks pass them), each
+        // run from its own folder; the worst exit code wins.
+        if g.specs.is_some() || g.output.is_some() {
+            bail!("FILE arguments pick the projects: leave out --specs and --output");
+        }
+        let cwd = std::env::current_dir().context("cannot read the working directory")?;
+        let roots = project::roots_of(&cwd, files);
+        if roots.is_empty() && !g.quiet {
+            eprintln!(
+                "no redis-gitops project (a folder holding specs/ and output/) holds these files"
+            );
+        }
+        let mut code = 0;
+        for root in roots {
+            std::env::set_current_dir(&root)
+                .with_context(|| format!("cannot enter '{}'", root.display()))?;
+            if !g.quiet {
+                let shown = root.strip_prefix(&cwd).unwrap_or(&root);
+                eprintln!("in {}:", shown.display());
+            }
+            code = code.max(run_here(cli)?);
+        }
+        return Ok(code);
+    }
     // Like git and cargo, from any folder of the project: without --specs
     // and --output, the nearest folder (this one or above, within the git
     // work tree) that holds `specs/` is where both are.
@@ -36,6 +66,12 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
                 .with_context(|| format!("cannot enter '{}'", root.display()))?;
         }
     }
+    run_here(cli)
+}
+
+/// Runs the command in the working directory's project.
+fn run_here(cli: &Cli) -> anyhow::Result<u8> {
+    let g = &cli.global;
     let cx = &Cx {
         specs: g.specs.clone().unwrap_or_else(|| PathBuf::from("specs")),
         output: g.output.clone().unwrap_or_else(|| PathBuf::from("output")),
@@ -48,7 +84,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
     };
     match &cli.command {
         Command::Build(args) => build::run(cx, &args.allow_blocked),
-        Command::Check => check::run(cx),
+        Command::Check(_) => check::run(cx),
         Command::Diff(args) => diff::run(cx, args),
         Command::Plan(args) => plan::run(cx, args),
         Command::Validate => {

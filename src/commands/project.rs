@@ -104,3 +104,22 @@ pub(super) fn repo_path(output: &Path) -> Option<String> {
     }
     Some(parts.join("/"))
 }
+
+/// The projects of `files` (relative to `cwd`, or absolute): for each, the
+/// nearest folder above it, not above the git work tree's top, that holds
+/// both `specs/` and `output/`; each once, in path order. A folder of
+/// another tool's `specs/` without an `output/` beside it is no project.
+pub(super) fn roots_of(cwd: &Path, files: &[PathBuf]) -> std::collections::BTreeSet<PathBuf> {
+    let top = toplevel().map(|t| crate::source::lexical_absolute(&t));
+    files
+        .iter()
+        .filter_map(|file| {
+            let abs = crate::source::lexical_absolute(&cwd.join(file));
+            abs.ancestors()
+                .skip(1)
+                .take_while(|dir| top.as_deref().is_none_or(|t| dir.starts_with(t)))
+                .find(|dir| dir.join("specs").is_dir() && dir.join("output").is_dir())
+                .map(Path::to_path_buf)
+        })
+        .collect()
+}

@@ -538,6 +538,52 @@ fn commands_find_the_project_and_entry_points_name_repository_paths() {
     assert_eq!(crate::common::tree(&project.join("output")), before);
 }
 
+/// From the top of a monorepo, `check` and `build` given files (as the
+/// pre-commit hooks pass them) work on the project each file belongs to.
+#[test]
+fn check_and_build_work_on_the_projects_of_the_files_they_are_given() {
+    let mono = tempfile::tempdir().unwrap();
+    let top = mono.path();
+    let project = top.join("platform/redis");
+    crate::common::copy_dir(&root().join("specs"), &project.join("specs"));
+    fs::create_dir_all(top.join("docs/specs")).unwrap();
+    fs::write(top.join("docs/specs/api.yaml"), "openapi: 3.1.0\n").unwrap();
+    git(top, &["init", "-q"]);
+    let spec = "platform/redis/specs/payments/orders.yaml";
+    // Not a project yet (no output/): nothing to do, and it says so.
+    let a = cli(top).args(["check", spec]).assert().success();
+    assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("no redis-gitops project"));
+    cli(&project).arg("build").assert().success();
+    let a = cli(top)
+        .args(["check", spec, "docs/specs/api.yaml"])
+        .assert()
+        .success();
+    assert!(stdout(&a).contains("output is fresh"), "{}", stdout(&a));
+    edit(&top.join(spec), "shards: 3", "shards: 4");
+    let a = cli(top).args(["check", spec]).assert().code(1);
+    assert!(stdout(&a).contains("stale"), "{}", stdout(&a));
+    // An output file names its project as well; build re-renders it.
+    cli(top)
+        .args([
+            "build",
+            "--quiet",
+            "platform/redis/output/payments/orders/kustomization.yaml",
+        ])
+        .assert()
+        .success();
+    cli(top).args(["check", spec]).assert().success();
+    // Another tool's specs/ folder is no project.
+    let a = cli(top)
+        .args(["check", "docs/specs/api.yaml"])
+        .assert()
+        .success();
+    assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("no redis-gitops project"));
+    cli(top)
+        .args(["check", "--specs", "x", spec])
+        .assert()
+        .code(2);
+}
+
 #[test]
 fn entry_points_point_at_the_deployment_folders() {
     let ws = built_demo();

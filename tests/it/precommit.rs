@@ -86,3 +86,62 @@ fn pre_commit_hooks_run_with_the_real_pre_commit() {
         "{text}"
     );
 }
+
+/// In a monorepo (the project in `platform/redis/`), the check hook runs
+/// on the staged spec, finds the project and refuses stale output; the
+/// build hook re-renders it there.
+#[test]
+#[ignore = "slow group `precommit`: needs pre-commit (scripts/test)"]
+fn the_hooks_work_in_a_monorepo_subfolder() {
+    let ws = tempfile::tempdir().unwrap();
+    let repo = ws.path();
+    let project = repo.join("platform/redis");
+    crate::common::copy_dir(&root().join("specs"), &project.join("specs"));
+    cli(&project).arg("build").assert().success();
+    fs::write(repo.join("README.md"), "a monorepo\n").unwrap();
+    git(repo, &["init", "-q"]);
+    git(repo, &["add", "."]);
+    git(repo, &["commit", "-qm", "specs and fresh output"]);
+    let cache = root().join("target/pre-commit-cache");
+    let try_repo = |hook: &str| {
+        run(Command::new(tool("pre-commit"))
+            .args(["try-repo"])
+            .arg(root())
+            .arg(hook)
+            .env("PRE_COMMIT_HOME", &cache)
+            .env("CARGO_TARGET_DIR", root().join("target/pre-commit-build"))
+            .current_dir(repo))
+    };
+    edit(
+        &project.join("specs/payments/orders.yaml"),
+        "remoteProperty: password",
+        "remoteProperty: redis-password",
+    );
+    git(repo, &["add", "platform"]);
+    let (ok, text) = try_repo("redis-gitops-check");
+    assert!(
+        !ok,
+        "stale output in a subfolder fails the check hook:\n{text}"
+    );
+    assert!(!text.contains("no files to check"), "{text}");
+    assert!(
+        text.contains("stale    output/payments/orders/externalsecret-orders-redis.yaml"),
+        "{text}"
+    );
+    let (ok, text) = try_repo("redis-gitops-build");
+    assert!(!ok, "the build hook changes files:\n{text}");
+    assert!(
+        fs::read_to_string(project.join("output/payments/orders/externalsecret-orders-redis.yaml"))
+            .unwrap()
+            .contains("property: redis-password")
+    );
+    git(repo, &["add", "platform"]);
+    let (ok, text) = try_repo("redis-gitops-check");
+    assert!(ok, "fresh output passes:\n{text}");
+    // A commit outside the project does not run the hooks at all.
+    git(repo, &["commit", "-qm", "re-rendered"]);
+    fs::write(repo.join("README.md"), "a monorepo, edited\n").unwrap();
+    git(repo, &["add", "README.md"]);
+    let (ok, text) = try_repo("redis-gitops-check");
+    assert!(ok && text.contains("no files to check"), "{text}");
+}

@@ -151,11 +151,13 @@ pub struct InitArgs {
     /// Topology.
     #[arg(long, value_enum, default_value_t = InitMode::Standalone)]
     pub mode: InitMode,
-    /// Namespace to write into the spec (default: the folder's
-    /// `_defaults.yaml` sets it, else `default-redis`).
+    /// Namespace to write into the spec; needed unless a `_defaults.yaml`
+    /// of the spec's folder or above sets metadata.namespace.
     #[arg(long)]
     pub namespace: Option<String>,
-    /// Where to write; default `<specs>/<name>.yaml`. `-` prints to stdout.
+    /// Where to write; default `<name>.yaml` in the folder it is run from
+    /// when that is below the specs folder, else in the specs folder. `-`
+    /// prints to stdout.
     #[arg(long)]
     pub file: Option<PathBuf>,
 }

@@ -325,10 +325,20 @@ pub fn read_git_where(
     let commit = format!("{rev}^{{commit}}");
     run(&["rev-parse", "--verify", "--quiet", &commit], None).map_err(|e| match e {
         // rev-parse --quiet says nothing when the revision does not exist.
-        OutputError::Git { message, .. } if message.trim_end().ends_with(':') => OutputError::Git {
-            rev: rev.to_owned(),
-            message: "no such commit in this repository".into(),
-        },
+        OutputError::Git { message, .. } if message.trim_end().ends_with(':') => {
+            let shallow = run(&["rev-parse", "--is-shallow-repository"], None)
+                .is_ok_and(|o| o.starts_with(b"true"));
+            OutputError::Git {
+                rev: rev.to_owned(),
+                message: if shallow {
+                    "no such commit in this shallow clone: fetch the history (GitHub Actions: \
+                     actions/checkout with fetch-depth: 0; GitLab CI: GIT_DEPTH: 0)"
+                        .into()
+                } else {
+                    "no such commit in this repository".into()
+                },
+            }
+        }
         OutputError::Git { message, .. } if message.contains("not a git repository") => {
             OutputError::Git {
                 rev: rev.to_owned(),

@@ -47,11 +47,17 @@ pub(super) fn run(cx: &Cx, args: &DiffArgs) -> anyhow::Result<u8> {
 /// from review; says so on stderr (not with --quiet).
 pub(super) fn at_head(out: &Path, command: &str, reporter: &Reporter) -> bool {
     let head = project::head();
-    if head && !reporter.quiet {
-        eprintln!(
-            "{command}: comparing with {} as committed at HEAD (--working-tree: as it is on disk)",
-            out.display()
-        );
+    if !reporter.quiet {
+        let out = out.display();
+        if head {
+            eprintln!(
+                "{command}: comparing with {out} as committed at HEAD (--working-tree: as it is on disk)"
+            );
+        } else if project::toplevel().is_some() {
+            eprintln!("{command}: no commit yet: comparing with {out} as it is on disk");
+        } else {
+            eprintln!("{command}: not in a git repository: comparing with {out} as it is on disk");
+        }
     }
     head
 }

@@ -40,15 +40,39 @@ pub(super) fn run(cx: &Cx, args: &InitArgs) -> anyhow::Result<u8> {
     {
         bail!("'{ns}' is not a valid namespace");
     }
-    let path = args
-        .file
-        .clone()
-        .unwrap_or_else(|| specs_dir.join(format!("{}.yaml", args.name)));
+    // Into the folder it is run from when that is below the specs folder
+    // (its defaults then apply), else the specs folder; --file is relative
+    // to where it is run from.
+    let cwd = std::env::current_dir().context("cannot read the working directory")?;
+    let relative = |p: &Path| {
+        p.strip_prefix(&cwd)
+            .map_or_else(|_| p.to_path_buf(), Path::to_path_buf)
+    };
+    let path = match &args.file {
+        Some(f) if f == Path::new("-") => f.clone(),
+        Some(f) => relative(&crate::source::lexical_absolute(&cx.invoked.join(f))),
+        None => {
+            let specs_abs = crate::source::lexical_absolute(specs_dir);
+            let dir = if cx.invoked.starts_with(&specs_abs) {
+                relative(&cx.invoked)
+            } else {
+                specs_dir.clone()
+            };
+            dir.join(format!("{}.yaml", args.name))
+        }
+    };
     let (inherited, from) = if path == Path::new("-") {
         (BTreeSet::new(), Vec::new())
     } else {
         inherited_defaults(specs_dir, &path)
     };
+    if args.namespace.is_none() && !inherited.contains("metadata.namespace") {
+        bail!(
+            "no namespace for '{}': pass --namespace NAMESPACE, or set metadata.namespace in a \
+             _defaults.yaml of its folder or above (every spec needs one)",
+            args.name
+        );
+    }
     let templates = Templates::new(&read_templates(cx.templates.as_deref())?)?;
     let text = starter(
         &templates,
@@ -124,7 +148,8 @@ fn starter(
         STARTER,
         &Starter {
             name,
-            namespace: namespace.unwrap_or("default-redis"),
+            // Left out below when the defaults set it (checked by `run`).
+            namespace: namespace.unwrap_or_default(),
             mode: mode.as_str(),
         },
     )?;

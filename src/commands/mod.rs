@@ -27,6 +27,7 @@ use crate::spec::validate::{self, Redis};
 /// Runs the command; `Err` is an unexpected failure (exit 2).
 pub fn run(cli: &Cli) -> anyhow::Result<u8> {
     let g = &cli.global;
+    let invoked = std::env::current_dir().context("cannot read the working directory")?;
     let files: &[PathBuf] = match &cli.command {
         Command::Build(args) => &args.files,
         Command::Check(args) => &args.files,
@@ -38,8 +39,8 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
         if g.specs.is_some() || g.output.is_some() {
             bail!("FILE arguments pick the projects: leave out --specs and --output");
         }
-        let cwd = std::env::current_dir().context("cannot read the working directory")?;
-        let roots = project::roots_of(&cwd, files);
+        let cwd = &invoked;
+        let roots = project::roots_of(cwd, files);
         if roots.is_empty() && !g.quiet {
             eprintln!(
                 "no redis-gitops project (a folder holding specs/ and output/) holds these files"
@@ -50,10 +51,10 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
             std::env::set_current_dir(&root)
                 .with_context(|| format!("cannot enter '{}'", root.display()))?;
             if !g.quiet {
-                let shown = root.strip_prefix(&cwd).unwrap_or(&root);
+                let shown = root.strip_prefix(cwd).unwrap_or(&root);
                 eprintln!("in {}:", shown.display());
             }
-            code = code.max(run_here(cli)?);
+            code = code.max(run_here(cli, &invoked)?);
         }
         return Ok(code);
     }
@@ -66,13 +67,15 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
                 .with_context(|| format!("cannot enter '{}'", root.display()))?;
         }
     }
-    run_here(cli)
+    run_here(cli, &invoked)
 }
 
-/// Runs the command in the working directory's project.
-fn run_here(cli: &Cli) -> anyhow::Result<u8> {
+/// Runs the command in the working directory's project; `invoked` is the
+/// folder the command was run from.
+fn run_here(cli: &Cli, invoked: &Path) -> anyhow::Result<u8> {
     let g = &cli.global;
     let cx = &Cx {
+        invoked: invoked.to_path_buf(),
         specs: g.specs.clone().unwrap_or_else(|| PathBuf::from("specs")),
         output: g.output.clone().unwrap_or_else(|| PathBuf::from("output")),
         templates: g.templates.clone(),
@@ -104,6 +107,8 @@ fn run_here(cli: &Cli) -> anyhow::Result<u8> {
 
 /// What every command works with: the paths (defaults resolved) and how to report.
 struct Cx {
+    /// The folder the command was run from (before finding the project).
+    invoked: PathBuf,
     specs: PathBuf,
     output: PathBuf,
     templates: Option<PathBuf>,

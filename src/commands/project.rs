@@ -69,7 +69,7 @@ pub(super) fn root() -> Option<PathBuf> {
 }
 
 /// The top folder of the git work tree around the working directory.
-fn toplevel() -> Option<PathBuf> {
+pub(super) fn toplevel() -> Option<PathBuf> {
     let out = std::process::Command::new("git")
         .args(["rev-parse", "--show-toplevel"])
         .stdin(std::process::Stdio::null())

@@ -208,7 +208,11 @@ fn init_writes_a_starter_that_validates_for_every_mode() {
         cli(tmp.path()).arg("validate").assert().code(0);
         cli(tmp.path()).arg("build").assert().code(0);
         // Never overwrites.
-        cli(tmp.path()).args(["init", "starter"]).assert().code(2);
+        let again = cli(tmp.path())
+            .args(["init", "starter", "--namespace", "team-a"])
+            .assert()
+            .code(2);
+        assert!(String::from_utf8_lossy(&again.get_output().stderr).contains("already exists"));
     }
 }
 
@@ -273,6 +277,55 @@ fn init_leaves_out_what_the_folders_defaults_set() {
         .success();
     let text = fs::read_to_string(team.join("cache.yaml")).unwrap();
     assert!(text.contains("  namespace: other\n"), "{text}");
+}
+
+/// `init` run from a folder below specs/ writes there, with that folder's
+/// defaults; `--file` is relative to where it runs; with no namespace
+/// anywhere it asks for one instead of inventing it.
+#[test]
+fn init_writes_into_the_folder_it_is_run_from() {
+    let ws = crate::common::workspace(&crate::common::demo_specs());
+    let payments = ws.path().join("specs/payments");
+    let a = cli(&payments)
+        .args(["init", "ledger", "--mode", "sentinel"])
+        .assert()
+        .success();
+    assert_eq!(
+        String::from_utf8_lossy(&a.get_output().stdout),
+        "wrote specs/payments/ledger.yaml\n"
+    );
+    let text = fs::read_to_string(payments.join("ledger.yaml")).unwrap();
+    assert!(
+        !text.contains("namespace:"),
+        "payments/_defaults.yaml sets it:\n{text}"
+    );
+    assert!(
+        text.contains(
+            "# from specs/payments/_defaults.yaml, specs/_defaults.yaml: metadata.namespace"
+        ),
+        "{text}"
+    );
+    cli(&payments)
+        .args(["init", "wallet", "--file", "wallet.yaml"])
+        .assert()
+        .success();
+    assert!(payments.join("wallet.yaml").exists());
+    cli(ws.path()).arg("build").assert().success();
+    assert!(
+        ws.path()
+            .join("output/payments/ledger/statefulset-ledger.yaml")
+            .exists()
+    );
+    // No namespace in any defaults file and none given.
+    let bare = tempfile::tempdir().unwrap();
+    fs::create_dir_all(bare.path().join("specs")).unwrap();
+    let a = cli(bare.path()).args(["init", "orders"]).assert().code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr);
+    assert!(
+        err.contains("no namespace for 'orders': pass --namespace"),
+        "{err}"
+    );
+    assert!(!bare.path().join("specs/orders.yaml").exists());
 }
 
 #[test]

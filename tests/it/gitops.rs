@@ -734,3 +734,56 @@ fn the_reconcile_job_is_a_hook_named_by_the_topology() {
         .count();
     assert_eq!(jobs, 1);
 }
+
+/// `diff` and `plan` say what they compare with before the first commit
+/// and outside git too; a shallow clone's missing history is named with the
+/// CI setting that fetches it.
+#[test]
+fn diff_and_plan_say_what_they_compare_with() {
+    let ws = built_demo();
+    let stderr = |args: &[&str]| {
+        let a = cli(ws.path()).args(args).assert().success();
+        String::from_utf8_lossy(&a.get_output().stderr).into_owned()
+    };
+    for command in ["diff", "plan"] {
+        let text = stderr(&[command]);
+        assert!(
+            text.contains(&format!(
+                "{command}: not in a git repository: comparing with output as it is on disk"
+            )),
+            "{text}"
+        );
+    }
+    git(ws.path(), &["init", "-q"]);
+    for command in ["diff", "plan"] {
+        let text = stderr(&[command]);
+        assert!(
+            text.contains(&format!(
+                "{command}: no commit yet: comparing with output as it is on disk"
+            )),
+            "{text}"
+        );
+    }
+    git(ws.path(), &["add", "."]);
+    git(ws.path(), &["commit", "-qm", "one"]);
+    edit(
+        &ws.path().join("specs/payments/orders.yaml"),
+        "shards: 3",
+        "shards: 4",
+    );
+    cli(ws.path()).arg("build").assert().success();
+    git(ws.path(), &["commit", "-qam", "two"]);
+    let shallow = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", ws.path().display());
+    git(shallow.path(), &["clone", "-q", "--depth", "1", &url, "c"]);
+    let clone = shallow.path().join("c");
+    let a = cli(&clone)
+        .args(["diff", "--from-git", "HEAD~1"])
+        .assert()
+        .code(2);
+    let text = String::from_utf8_lossy(&a.get_output().stderr);
+    assert!(
+        text.contains("shallow clone") && text.contains("fetch-depth: 0"),
+        "{text}"
+    );
+}

@@ -43,6 +43,9 @@ fn pre_commit_hooks_run_with_the_real_pre_commit() {
             .args(all.then_some("--all-files"))
             .env("PRE_COMMIT_HOME", &cache)
             .env("CARGO_TARGET_DIR", root().join("target/pre-commit-build"))
+            // The hooks' mechanics are under test, not the binary's speed:
+            // an unoptimised install compiles in a fraction of the time.
+            .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "0")
             .current_dir(repo))
     };
     let try_repo = |hook: &str| try_repo_on(hook, true);
@@ -110,6 +113,9 @@ fn the_hooks_work_in_a_monorepo_subfolder() {
             .arg(hook)
             .env("PRE_COMMIT_HOME", &cache)
             .env("CARGO_TARGET_DIR", root().join("target/pre-commit-build"))
+            // The hooks' mechanics are under test, not the binary's speed:
+            // an unoptimised install compiles in a fraction of the time.
+            .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "0")
             .current_dir(repo))
     };
     edit(

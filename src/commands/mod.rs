@@ -162,7 +162,12 @@ impl Reporter {
             eprint!("{}", d.render(sources, self.color));
         }
         if errors > 0 {
-            eprintln!("error: {errors} error(s); nothing was written");
+            let errors = if errors == 1 {
+                "1 error".to_owned()
+            } else {
+                format!("{errors} errors")
+            };
+            eprintln!("error: {errors}; nothing was written");
         }
         errors > 0
     }

@@ -141,8 +141,12 @@ fn render_text(plan: &Plan, markdown: bool) -> String {
                 };
                 let _ = writeln!(
                     out,
-                    "    {range:>11}  shard {} -> shard {}  {} slots ({}%)",
-                    m.from, m.to, m.count, m.share
+                    "    {range:>11}  shard {} -> shard {}  {} slot{} ({}%)",
+                    m.from,
+                    m.to,
+                    m.count,
+                    if m.count == 1 { "" } else { "s" },
+                    m.share
                 );
             }
         }

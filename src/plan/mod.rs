@@ -351,16 +351,28 @@ fn deployment_plan(
             Vec::new()
         }
         (Some(b), None) => {
-            findings.push(finding(
-                Verdict::Manual,
-                "deployment removed",
-                "its objects are pruned; PersistentVolumeClaims are retained (policy Retain): \
-                 delete them once the data is no longer needed",
-                vec![format!(
-                    "kubectl -n {} delete pvc -l app.kubernetes.io/instance={}",
-                    b.namespace, b.name
-                )],
-            ));
+            let volumes = b.statefulsets.iter().any(|w| !w.claims.is_empty());
+            findings.push(if volumes {
+                finding(
+                    Verdict::Manual,
+                    "deployment removed",
+                    "its objects are pruned; PersistentVolumeClaims are retained (policy Retain): \
+                     delete them once the data is no longer needed",
+                    vec![format!(
+                        "kubectl -n {} delete pvc -l {}={}",
+                        b.namespace,
+                        crate::names::label::INSTANCE,
+                        b.name
+                    )],
+                )
+            } else {
+                finding(
+                    Verdict::Safe,
+                    "deployment removed",
+                    "its objects are pruned; it had no volumes, so nothing is left behind",
+                    vec![],
+                )
+            });
             Vec::new()
         }
     };
@@ -443,9 +455,11 @@ fn rollout(objects: &[&diff::ObjectDiff], moved_slots: usize, after: Option<&Sta
             what: list.join(", "),
         })
         .collect();
+    // A new Job (a new topology), or the same one changed (its image): Argo
+    // CD's hook policy and Flux's force annotation replace it, and it runs.
     let job = objects
         .iter()
-        .find(|o| o.key.kind == "Job" && o.change == Change::Added);
+        .find(|o| o.key.kind == "Job" && o.change != Change::Removed);
     if let (Some(job), Some(a)) = (job, after) {
         steps.push(Step {
             sync_wave: job.sync_wave,

@@ -109,7 +109,17 @@ fn version(cx: &mut Cx<'_>) {
         return;
     }
     let change = format!("version {} -> {}", show(b.version), show(a.version));
-    if a.version < b.version {
+    // Without a volume no RDB or AOF file outlives the pod: nothing to load.
+    let files = b.storage.is_some() || a.storage.is_some();
+    if a.version < b.version && !files {
+        cx.add(
+            Verdict::Safe,
+            change,
+            "rolling restart; without storage no RDB or AOF file is kept, so the older \
+             server has nothing to load (the data of each pod is lost as in any restart: \
+             replicas resync from the primary)",
+        );
+    } else if a.version < b.version {
         cx.add(
             Verdict::Blocked,
             change,
@@ -597,6 +607,31 @@ mod tests {
         assert_eq!(
             run(version, &old, &sentinel()),
             ["safe version 7.0.15 -> 7.2.5"]
+        );
+    }
+
+    #[test]
+    fn a_downgrade_without_storage_is_safe() {
+        let cache = |v| State {
+            storage: None,
+            version: Some(v),
+            ..sentinel()
+        };
+        let (new, old) = (
+            Version {
+                major: 7,
+                minor: 2,
+                patch: 5,
+            },
+            Version {
+                major: 7,
+                minor: 0,
+                patch: 15,
+            },
+        );
+        assert_eq!(
+            run(version, &cache(new), &cache(old)),
+            ["safe version 7.2.5 -> 7.0.15"]
         );
     }
 

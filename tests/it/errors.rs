@@ -69,7 +69,7 @@ fn config_typos_suggest_the_real_directive() {
     assert!(stderr.contains("specs/c.yaml:10:5: error: 'rdb-compression' is not a redis 7.2 directive; did you mean 'rdbcompression'?"), "{stderr}");
     assert!(stderr.contains("specs/c.yaml:11:5: error: 'aof-enabled' is not a redis 7.2 directive; did you mean 'appendonly'?"), "{stderr}");
     assert!(
-        stderr.contains("error: 2 error(s); nothing was written"),
+        stderr.contains("error: 2 errors; nothing was written"),
         "{stderr}"
     );
 }
@@ -124,7 +124,7 @@ fn a_typo_in_a_defaults_file_is_reported_once_where_it_is() {
         errors,
         [
             "specs/team/_defaults.yaml:4:3: error: unknown field 'persistance'; did you mean 'persistence'?",
-            "error: 1 error(s); nothing was written"
+            "error: 1 error; nothing was written"
         ],
         "{stderr}"
     );

@@ -953,3 +953,37 @@ fn tls_and_auth_switches_are_manual_findings_for_clients() {
         assert_eq!(findings[0]["verdict"], "manual");
     }
 }
+
+/// A cache without storage: a downgrade leaves no file to load (safe), and
+/// its removal leaves no volume behind (no `delete pvc` step). A changed
+/// reconcile Job (a new image) is in the rollout as a new one is.
+#[test]
+fn a_cache_without_storage_and_a_changed_reconcile_job() {
+    let ws = built_demo();
+    let cache = ws.path().join("specs/cache/page-cache.yaml");
+    edit(&cache, "version: \"8.1.1\"", "version: \"8.0.2\"");
+    let text = plan(ws.path(), &[], 0);
+    assert!(
+        text.contains("safe     version 8.1.1 -> 8.0.2: rolling restart; without storage"),
+        "{text}"
+    );
+    fs::remove_file(&cache).unwrap();
+    let text = plan(ws.path(), &[], 0);
+    assert!(
+        text.contains("safe     deployment removed: its objects are pruned; it had no volumes"),
+        "{text}"
+    );
+    assert!(!text.contains("delete pvc"), "{text}");
+
+    let ws = built_demo();
+    edit(
+        &orders(ws.path()),
+        "  mode: cluster\n",
+        "  mode: cluster\n  image: redis:7.2.6\n",
+    );
+    let text = plan(ws.path(), &[], 0);
+    assert!(
+        text.contains("converges the cluster"),
+        "the Job runs again:\n{text}"
+    );
+}

@@ -48,18 +48,42 @@ pub enum Color {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Render every spec into the output folder.
+    #[command(
+        after_help = "Exit status: 0 written (or nothing to write), 2 an error or a \
+        blocked change (then nothing is written)."
+    )]
     Build(BuildArgs),
     /// Compare what would be rendered with the output folder; exit 1 when stale.
+    #[command(after_help = "Exit status: 0 fresh, 1 stale, 2 an error.")]
     Check(CheckArgs),
     /// Show, object by object, how the rendered manifests differ from the committed ones.
+    #[command(
+        after_help = "Exit status: 0, or 1 with --exit-code when there are differences; \
+        2 an error."
+    )]
     Diff(DiffArgs),
     /// Plan the topology change from the committed state to the specs; exit 1 when blocked.
+    #[command(after_help = "Exit status: 0 nothing blocked, 1 a blocked change, 2 an error.")]
     Plan(PlanArgs),
     /// Parse and check every spec; report all errors.
-    Validate,
+    #[command(after_help = "Exit status: 0 valid, 2 errors.")]
+    Validate(ValidateArgs),
+    /// Print a shell completion script (e.g. `redis-gitops completions bash >
+    /// /etc/bash_completion.d/redis-gitops`).
+    #[command(after_help = "Exit status: 0.")]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page, in roff (e.g. `redis-gitops man > /usr/local/share/man/man1/redis-gitops.1`).
+    #[command(after_help = "Exit status: 0.")]
+    Man,
     /// Print the JSON Schema of the spec format.
+    #[command(after_help = "Exit status: 0.")]
     Schema,
     /// Write a commented starter spec.
+    #[command(after_help = "Exit status: 0 written, 2 an error (nothing is written).")]
     Init(InitArgs),
 }
 
@@ -75,8 +99,27 @@ pub struct BuildArgs {
     pub files: Vec<PathBuf>,
 }
 
+/// How `validate` and `check` report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// For people: compiler-style errors, the stale files with a diff.
+    Text,
+    /// One JSON document (`version: 1`) on stdout.
+    Json,
+    /// GitHub Actions workflow annotations on stdout.
+    Github,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+}
+
 #[derive(Debug, Args)]
 pub struct CheckArgs {
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
     /// Check the projects these files belong to (as the pre-commit hook passes them).
     #[arg(value_name = "FILE", long_help = FILES_HELP)]
     pub files: Vec<PathBuf>,

@@ -140,3 +140,57 @@ fn normalise(s: &str) -> String {
         .map(|c| c.to_ascii_lowercase())
         .collect()
 }
+
+impl Diagnostic {
+    /// As a JSON object: severity, file, line, column (1-based; absent for a
+    /// problem with no place), message, help.
+    pub fn to_json(&self, sources: &Sources) -> serde_json::Value {
+        let mut v = serde_json::json!({
+            "severity": self.severity.to_string(),
+            "message": self.message,
+        });
+        if let Some(span) = self.span {
+            v["file"] = sources.path(span.file).display().to_string().into();
+            v["line"] = span.line.into();
+            v["column"] = span.column.into();
+        }
+        if let Some(help) = &self.help {
+            v["help"] = help.clone().into();
+        }
+        v
+    }
+
+    /// As a GitHub Actions workflow command: an annotation on its file and line.
+    pub fn to_github(&self, sources: &Sources) -> String {
+        let level = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let place = self.span.map_or_else(String::new, |s| {
+            format!(
+                " file={},line={},col={}",
+                github_property(&sources.path(s.file).display().to_string()),
+                s.line,
+                s.column
+            )
+        });
+        let mut message = self.message.clone();
+        if let Some(help) = &self.help {
+            message.push_str("\nhelp: ");
+            message.push_str(help);
+        }
+        format!("::{level}{place}::{}", github_data(&message))
+    }
+}
+
+/// Escapes a workflow command's message (GitHub's rules: %, CR, LF).
+pub fn github_data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escapes a workflow command's property value (also `:` and `,`).
+pub fn github_property(text: &str) -> String {
+    github_data(text).replace(':', "%3A").replace(',', "%2C")
+}

@@ -637,12 +637,7 @@ fn json(report: &Report, root: &Path) -> String {
 
 /// GitHub Actions workflow commands: one annotation per object, on its file.
 fn github(report: &Report, root: &Path) -> String {
-    let data = |s: &str| {
-        s.replace('%', "%25")
-            .replace('\r', "%0D")
-            .replace('\n', "%0A")
-    };
-    let property = |s: &str| data(s).replace(':', "%3A").replace(',', "%2C");
+    use crate::diag::{github_data as data, github_property as property};
     let mut out = String::new();
     for o in &report.objects {
         let level = if o.change == Change::Removed {

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use super::{Cx, Rendered, emit, load_and_render};
+use crate::cli::ReportFormat;
 use crate::output;
 
 pub(super) fn run(cx: &Cx) -> anyhow::Result<u8> {
@@ -16,10 +17,64 @@ pub(super) fn run(cx: &Cx) -> anyhow::Result<u8> {
         ..
     }) = load_and_render(cx)?
     else {
+        if reporter.format == ReportFormat::Json {
+            emit(&format!(
+                "{}\n",
+                serde_json::json!({
+                    "version": 1,
+                    "fresh": false,
+                    "diagnostics": *reporter.json.borrow(),
+                })
+            ));
+        }
         return Ok(2);
     };
     output::check_ownership(&files, &existing)?;
     let changes = output::compare(&files, &existing);
+    let path = |p: &PathBuf| out.join(p).display().to_string();
+    match reporter.format {
+        ReportFormat::Text => {}
+        ReportFormat::Json => {
+            let list = |l: &[PathBuf]| l.iter().map(path).collect::<Vec<_>>();
+            emit(&format!(
+                "{}\n",
+                serde_json::json!({
+                    "version": 1,
+                    "fresh": changes.is_fresh(),
+                    "diagnostics": *reporter.json.borrow(),
+                    "stale": list(&changes.stale),
+                    "missing": list(&changes.missing),
+                    "extra": list(&changes.extra),
+                    "unchanged": changes.unchanged,
+                })
+            ));
+            return Ok(u8::from(!changes.is_fresh()));
+        }
+        ReportFormat::Github => {
+            use crate::diag::{github_data, github_property};
+            let mut text = String::new();
+            for (list, what) in [
+                (&changes.stale, "stale: run `redis-gitops build`"),
+                (&changes.missing, "missing: `redis-gitops build` writes it"),
+                (
+                    &changes.extra,
+                    "extra: no spec renders it; `redis-gitops build` removes it",
+                ),
+            ] {
+                for p in list {
+                    let _ = writeln!(
+                        text,
+                        "::error file={},title={}::{}",
+                        github_property(&path(p)),
+                        github_property("redis-gitops check"),
+                        github_data(what)
+                    );
+                }
+            }
+            emit(&text);
+            return Ok(u8::from(!changes.is_fresh()));
+        }
+    }
     if changes.is_fresh() {
         reporter.say(&format!(
             "{} is fresh: {} file(s) of {} deployment(s)",

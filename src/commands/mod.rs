@@ -17,7 +17,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 
-use crate::cli::{Cli, Color, Command};
+use clap::CommandFactory as _;
+
+use crate::cli::{Cli, Color, Command, ReportFormat};
 use crate::diag::{self, Diagnostic, Severity};
 use crate::output::{self, File};
 use crate::render::{self, templates, templates::Templates};
@@ -83,19 +85,59 @@ fn run_here(cli: &Cli, invoked: &Path) -> anyhow::Result<u8> {
         reporter: Reporter {
             color: colored(g.color, std::io::stderr().is_terminal()),
             quiet: g.quiet,
+            format: match &cli.command {
+                Command::Validate(args) => args.format,
+                Command::Check(args) => args.format,
+                _ => ReportFormat::Text,
+            },
+            json: std::cell::RefCell::default(),
         },
     };
     match &cli.command {
         Command::Build(args) => build::run(cx, &args.allow_blocked),
         Command::Check(_) => check::run(cx),
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "redis-gitops", &mut out);
+            emit(&String::from_utf8_lossy(&out));
+            Ok(0)
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut out)
+                .context("cannot render the man page")?;
+            emit(&String::from_utf8_lossy(&out));
+            Ok(0)
+        }
         Command::Diff(args) => diff::run(cx, args),
         Command::Plan(args) => plan::run(cx, args),
-        Command::Validate => {
-            let Some((_, specs)) = load_and_validate(&cx.specs, &cx.reporter) else {
-                return Ok(2);
-            };
-            cx.reporter.say(&format!("{} spec(s) valid", specs.len()));
-            Ok(0)
+        Command::Validate(_) => {
+            let valid = load_and_validate(&cx.specs, &cx.reporter).map(|(_, specs)| specs.len());
+            match cx.reporter.format {
+                ReportFormat::Text => {
+                    if let Some(n) = valid {
+                        cx.reporter.say(&format!("{n} spec(s) valid"));
+                    }
+                }
+                ReportFormat::Json => emit(&format!(
+                    "{}\n",
+                    serde_json::json!({
+                        "version": 1,
+                        "valid": valid.is_some(),
+                        "specs": valid,
+                        "diagnostics": *cx.reporter.json.borrow(),
+                    })
+                )),
+                ReportFormat::Github => {
+                    if let Some(n) = valid {
+                        emit(&format!(
+                            "::notice title=redis-gitops validate::{n} spec(s) valid\n"
+                        ));
+                    }
+                }
+            }
+            Ok(if valid.is_some() { 0 } else { 2 })
         }
         Command::Schema => {
             emit(&format!("{}\n", schema_json()));
@@ -141,6 +183,10 @@ fn emit(text: &str) {
 struct Reporter {
     color: bool,
     quiet: bool,
+    /// How `validate` and `check` report (text for the other commands).
+    format: ReportFormat,
+    /// The diagnostics of a JSON report, until the command prints it.
+    json: std::cell::RefCell<Vec<serde_json::Value>>,
 }
 
 impl Reporter {
@@ -152,6 +198,22 @@ impl Reporter {
 
     fn diagnostics(&self, sources: &Sources, diags: &mut [Diagnostic]) -> bool {
         diag::sort(diags, sources);
+        match self.format {
+            ReportFormat::Text => {}
+            ReportFormat::Json => {
+                // Printed by the command, in its one JSON document.
+                self.json
+                    .borrow_mut()
+                    .extend(diags.iter().map(|d| d.to_json(sources)));
+                return diags.iter().any(|d| d.severity == Severity::Error);
+            }
+            ReportFormat::Github => {
+                for d in diags.iter() {
+                    emit(&format!("{}\n", d.to_github(sources)));
+                }
+                return diags.iter().any(|d| d.severity == Severity::Error);
+            }
+        }
         let mut errors = 0;
         for d in diags.iter() {
             if d.severity == Severity::Error {

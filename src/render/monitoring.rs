@@ -12,13 +12,20 @@ pub fn render(redis: &Redis) -> Vec<Object> {
         return Vec::new();
     };
     let mut out = Vec::new();
+    let metadata = || {
+        let mut m = meta_json(redis, &redis.name, Component::Deployment, Wave::Workload);
+        for (k, v) in &metrics.monitor_labels {
+            m["labels"][k] = v.clone().into();
+        }
+        m
+    };
     if metrics.service_monitor {
         let mut select = selector(redis, Component::Deployment);
         select.insert(METRICS_LABEL.into(), "true".into());
         out.push(Object::custom(json!({
             "apiVersion": "monitoring.coreos.com/v1",
             "kind": "ServiceMonitor",
-            "metadata": meta_json(redis, &redis.name, Component::Deployment, Wave::Workload),
+            "metadata": metadata(),
             "spec": {
                 "selector": {"matchLabels": select},
                 "namespaceSelector": {"matchNames": [redis.namespace]},
@@ -30,7 +37,7 @@ pub fn render(redis: &Redis) -> Vec<Object> {
         out.push(Object::custom(json!({
             "apiVersion": "monitoring.coreos.com/v1",
             "kind": "PrometheusRule",
-            "metadata": meta_json(redis, &redis.name, Component::Deployment, Wave::Workload),
+            "metadata": metadata(),
             "spec": {"groups": [{"name": format!("{}.redis", redis.name), "rules": rules(redis)}]},
         })));
     }

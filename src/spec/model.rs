@@ -588,6 +588,9 @@ spec_object! {
         prometheus_rule: bool,
         /// Exporter image (default oliver006/redis_exporter, pinned tag).
         image: String,
+        /// Labels on the ServiceMonitor and PrometheusRule, for a Prometheus
+        /// that selects them (kube-prometheus-stack: `release: <its release name>`).
+        service_monitor_labels: SMap<ScalarString>,
     }
 }
 

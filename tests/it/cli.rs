@@ -328,6 +328,126 @@ fn init_writes_into_the_folder_it_is_run_from() {
     assert!(!bare.path().join("specs/orders.yaml").exists());
 }
 
+/// What a Helm user reaches for on day one: machine-readable `validate` and
+/// `check`, completions, a man page, and exit codes in every `--help`.
+#[test]
+fn validate_and_check_speak_json_and_github_and_help_names_exit_codes() {
+    let ws = crate::common::workspace(&crate::common::demo_specs());
+    let out = |args: &[&str], code: i32| {
+        let a = cli(ws.path()).args(args).assert().code(code);
+        String::from_utf8(a.get_output().stdout.clone()).unwrap()
+    };
+    let v: serde_json::Value =
+        serde_json::from_str(&out(&["validate", "--format", "json"], 0)).unwrap();
+    assert_eq!(
+        (v["valid"].as_bool(), v["specs"].as_u64()),
+        (Some(true), Some(5)),
+        "{v}"
+    );
+    cli(ws.path()).arg("build").assert().success();
+    let v: serde_json::Value =
+        serde_json::from_str(&out(&["check", "--format", "json"], 0)).unwrap();
+    assert_eq!(v["fresh"], true, "{v}");
+    fs::write(
+        ws.path().join("specs/payments/orders.yaml"),
+        fs::read_to_string(ws.path().join("specs/payments/orders.yaml"))
+            .unwrap()
+            .replace("shards: 3", "shards: 4"),
+    )
+    .unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&out(&["check", "--format", "json"], 1)).unwrap();
+    assert_eq!(v["fresh"], false);
+    assert!(
+        v["stale"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p == "output/payments/orders/configmap-orders-topology.yaml"),
+        "{v}"
+    );
+    assert!(
+        v["missing"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p == "output/payments/orders/statefulset-orders-shard-3.yaml"),
+        "{v}"
+    );
+    let gh = out(&["check", "--format", "github"], 1);
+    assert!(
+        gh.lines().all(|l| l.starts_with("::error file=output/")),
+        "{gh}"
+    );
+
+    fs::write(ws.path().join("specs/bad.yaml"), "apiVersion: redis-gitops/v1\nkind: Redis\nmetadata: {name: b, namespace: b}\nspec:\n  shard: 3\n").unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&out(&["validate", "--format", "json"], 2)).unwrap();
+    assert_eq!(v["valid"], false);
+    let d = &v["diagnostics"][0];
+    assert_eq!(
+        (d["file"].as_str(), d["line"].as_u64(), d["column"].as_u64()),
+        (Some("specs/bad.yaml"), Some(5), Some(3)),
+        "{v}"
+    );
+    assert!(
+        d["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown field 'shard'"),
+        "{v}"
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&out(&["check", "--format", "json"], 2)).unwrap();
+    assert_eq!(v["fresh"], false);
+    assert!(!v["diagnostics"].as_array().unwrap().is_empty(), "{v}");
+    let gh = out(&["validate", "--format", "github"], 2);
+    assert!(
+        gh.starts_with("::error file=specs/bad.yaml,line=5,col=3::unknown field 'shard'"),
+        "{gh}"
+    );
+
+    assert!(out(&["completions", "bash"], 0).contains("redis-gitops"));
+    assert!(out(&["completions", "zsh"], 0).contains("#compdef redis-gitops"));
+    let man = out(&["man"], 0);
+    assert!(
+        man.contains(".TH redis-gitops 1") && man.contains("plan"),
+        "{man}"
+    );
+    for command in [
+        "build",
+        "check",
+        "diff",
+        "plan",
+        "validate",
+        "schema",
+        "init",
+        "completions",
+        "man",
+    ] {
+        assert!(
+            out(&[command, "--help"], 0).contains("Exit status: 0"),
+            "{command} --help"
+        );
+    }
+}
+
+/// `metrics.serviceMonitorLabels` (the demo's payments defaults set
+/// `release: kube-prometheus-stack`) label the ServiceMonitor and the
+/// PrometheusRule, which kube-prometheus-stack selects by that label.
+#[test]
+fn service_monitor_labels_reach_the_monitoring_objects() {
+    let ws = built_demo();
+    for file in ["servicemonitor-orders.yaml", "prometheusrule-orders.yaml"] {
+        let text = fs::read_to_string(ws.path().join("output/payments/orders").join(file)).unwrap();
+        let v: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+        assert_eq!(
+            v["metadata"]["labels"]["release"], "kube-prometheus-stack",
+            "{file}"
+        );
+    }
+}
+
 #[test]
 fn committed_schema_matches_the_spec_types() {
     let out = cli(&crate::common::root())

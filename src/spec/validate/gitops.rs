@@ -64,6 +64,18 @@ impl Cx<'_> {
         let enabled = val(&m.value.enabled).unwrap_or(false);
         let service_monitor = val(&m.value.service_monitor).unwrap_or(false);
         let prometheus_rule = val(&m.value.prometheus_rule).unwrap_or(false);
+        let monitor_labels = self.labels(m.value.service_monitor_labels.as_ref());
+        if let Some(l) = m
+            .value
+            .service_monitor_labels
+            .as_ref()
+            .filter(|_| !service_monitor && !prometheus_rule)
+        {
+            self.err(
+                l.span,
+                "serviceMonitorLabels needs serviceMonitor: true or prometheusRule: true",
+            );
+        }
         if !enabled {
             for (f, n) in [
                 (&m.value.service_monitor, "serviceMonitor"),
@@ -79,6 +91,7 @@ impl Cx<'_> {
             image: val(&m.value.image).unwrap_or_else(|| DEFAULT_EXPORTER_IMAGE.into()),
             service_monitor,
             prometheus_rule,
+            monitor_labels: monitor_labels?,
         })
     }
 }
@@ -100,6 +113,18 @@ mod tests {
         says(
             "  gitops: {flux: {sourceRef: {kind: GitRepo, name: r}}}\n",
             "unknown Flux source kind 'GitRepo'; did you mean 'GitRepository'?",
+        );
+    }
+
+    #[test]
+    fn service_monitor_labels_are_labels_of_a_monitor() {
+        says(
+            "  metrics: {enabled: true, serviceMonitorLabels: {release: kps}}\n",
+            "serviceMonitorLabels needs serviceMonitor: true or prometheusRule: true",
+        );
+        says(
+            "  metrics: {enabled: true, serviceMonitor: true, serviceMonitorLabels: {release: -x}}\n",
+            "'-x' is not a valid label value",
         );
     }
 }

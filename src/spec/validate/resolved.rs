@@ -143,6 +143,8 @@ pub struct Metrics {
     pub image: String,
     pub service_monitor: bool,
     pub prometheus_rule: bool,
+    /// Extra labels of the ServiceMonitor and PrometheusRule.
+    pub monitor_labels: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Hash)]

@@ -148,9 +148,12 @@ fn storage(cx: &mut Cx<'_>) {
         (None, Some(new)) => cx.with_commands(
             Verdict::Manual,
             format!("storage none -> {new}"),
-            "volumeClaimTemplates are immutable: recreate the StatefulSets without \
-             deleting their pods, then sync: Argo CD / Flux recreates them and the pods \
-             roll onto new volumes",
+            "volumeClaimTemplates are immutable. In order: 1. push the change (its sync \
+             fails on these StatefulSets: a forbidden update, expected); 2. delete them \
+             without their pods (the commands below); 3. Argo CD (selfHeal, or the next \
+             sync) or Flux recreates them with the new template and the pods roll onto \
+             new volumes. Deleting before the push lets a self-healing Argo CD recreate \
+             them from the old template at once",
             orphan_commands(ns, &claims_change(b, a)),
         ),
         (Some(old), Some(new)) if !old.same_amount(new) => {
@@ -180,10 +183,13 @@ fn storage(cx: &mut Cx<'_>) {
             cx.with_commands(
                 Verdict::Manual,
                 format!("storage {old} -> {new}"),
-                "volumeClaimTemplates are immutable: expand each PVC (the storage \
-                 class must allow volume expansion), then delete the StatefulSets \
-                 with --cascade=orphan so the pods keep running, then sync: Argo CD / \
-                 Flux recreates them with the new template",
+                "volumeClaimTemplates are immutable. In order: 1. expand each PVC (the \
+                 storage class must allow volume expansion); 2. push the change (its sync \
+                 fails on these StatefulSets: a forbidden update, expected); 3. delete \
+                 them with --cascade=orphan so the pods keep running; 4. Argo CD \
+                 (selfHeal, or the next sync) or Flux recreates them with the new \
+                 template. Deleting before the push lets a self-healing Argo CD recreate \
+                 them from the old template at once",
                 commands,
             );
         }
@@ -686,6 +692,12 @@ mod tests {
         // the sentinels' volumes and StatefulSet stay as they are.
         assert_eq!(targets, ["data-s-0", "data-s-1", "data-s-2", "s"]);
         assert!(f.commands[3].ends_with("delete statefulset s --cascade=orphan"));
+        // With a self-healing Argo CD the push comes before the delete.
+        let (push, delete) = (
+            f.detail.find("push the change"),
+            f.detail.find("delete them"),
+        );
+        assert!(push.is_some() && push < delete, "{}", f.detail);
     }
 
     #[test]

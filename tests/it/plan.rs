@@ -239,6 +239,25 @@ fn each_verdict() {
     ] {
         assert!(text.contains(cmd), "{cmd}\n{text}");
     }
+    // Sentinel mode: only the Redis StatefulSet's volumes grow; the
+    // sentinels' StatefulSet keeps its template and is left alone.
+    let ws = built_demo();
+    edit(
+        &ws.path().join("specs/payments/sessions.yaml"),
+        "size: 5Gi",
+        "size: 8Gi",
+    );
+    let text = plan(ws.path(), &[], 0);
+    assert!(
+        text.contains("$ kubectl -n payments delete statefulset sessions --cascade=orphan"),
+        "{text}"
+    );
+    assert!(text.contains("patch pvc data-sessions-2 "), "{text}");
+    assert!(
+        !text.contains("sessions-sentinel --cascade")
+            && !text.contains("pvc data-sessions-sentinel"),
+        "{text}"
+    );
     // The same amounts written another way render the same bytes: nothing to plan.
     let ws = built_demo();
     edit(&orders(ws.path()), "size: 10Gi", "size: 10240Mi");

@@ -67,6 +67,18 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
         if let Some(root) = project::root() {
             std::env::set_current_dir(&root)
                 .with_context(|| format!("cannot enter '{}'", root.display()))?;
+        } else if !invoked.join("specs").is_dir() && !matches!(cli.command, Command::Init(_)) {
+            // At the top of a monorepo, say where the projects are.
+            let below = project::below(&invoked);
+            if !below.is_empty() {
+                let list: Vec<String> = below.iter().map(|p| p.display().to_string()).collect();
+                bail!(
+                    "no specs/ folder here or above; the projects below are: {} (run \
+                     redis-gitops in one of them, or name a file of it: `redis-gitops check {}/specs`)",
+                    list.join(", "),
+                    list[0]
+                );
+            }
         }
     }
     run_here(cli, &invoked)

@@ -123,3 +123,26 @@ pub(super) fn roots_of(cwd: &Path, files: &[PathBuf]) -> std::collections::BTree
         })
         .collect()
 }
+
+/// Folders below `dir` (up to four levels, hidden folders and build
+/// output skipped) that hold both `specs/` and `output/`, relative to it.
+pub(super) fn below(dir: &Path) -> Vec<PathBuf> {
+    walkdir::WalkDir::new(dir)
+        .min_depth(1)
+        .max_depth(4)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            let name = e.file_name().to_string_lossy();
+            e.file_type().is_dir()
+                && !name.starts_with('.')
+                && !matches!(
+                    name.as_ref(),
+                    "node_modules" | "target" | "specs" | "output"
+                )
+        })
+        .filter_map(Result::ok)
+        .filter(|e| e.path().join("specs").is_dir() && e.path().join("output").is_dir())
+        .filter_map(|e| e.path().strip_prefix(dir).ok().map(Path::to_path_buf))
+        .collect()
+}

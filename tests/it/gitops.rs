@@ -582,6 +582,13 @@ fn check_and_build_work_on_the_projects_of_the_files_they_are_given() {
         .args(["check", "--specs", "x", spec])
         .assert()
         .code(2);
+    // Without a file, from the top: it names the projects below.
+    let a = cli(top).arg("check").assert().code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr);
+    assert!(
+        err.contains("no specs/ folder here or above; the projects below are: platform/redis"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -187,64 +187,72 @@ pub fn plan(
             ))
         })
         .collect();
+    // Each file and object is assigned to its deployment once (linear in
+    // files and deployments); only changed deployments' StatefulSets are
+    // parsed, for which pods roll.
+    let mut objects: BTreeMap<&str, Vec<&diff::ObjectDiff>> = BTreeMap::new();
+    for o in &report.objects {
+        objects.entry(o.deployment.as_str()).or_default().push(o);
+    }
+    let statefulsets = |files: &mut dyn Iterator<Item = (&Path, &[u8])>| {
+        let mut out: BTreeMap<String, BTreeMap<String, serde_yaml::Value>> = BTreeMap::new();
+        for (path, bytes) in files {
+            let is_sts = path
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(KIND_STATEFULSET));
+            let Some(dir) = path.parent().filter(|_| is_sts) else {
+                continue;
+            };
+            let deployment = slash(dir);
+            if !touched.contains(deployment.as_str()) {
+                continue;
+            }
+            let Ok(v) = serde_yaml::from_slice::<serde_yaml::Value>(bytes) else {
+                continue;
+            };
+            if let Some(name) = v["metadata"]["name"].as_str() {
+                out.entry(deployment)
+                    .or_default()
+                    .insert(name.to_owned(), v);
+            }
+        }
+        out
+    };
+    let old_sets = statefulsets(&mut committed.iter().map(|(p, b)| (p.as_path(), b.as_slice())));
+    let new_sets = statefulsets(
+        &mut rendered
+            .iter()
+            .map(|f| (f.path.as_path(), f.contents.as_bytes())),
+    );
+    let none = BTreeMap::new();
     let deployments = all
         .iter()
         .map(|name| {
-            let objects: Vec<&diff::ObjectDiff> = report
-                .objects
-                .iter()
-                .filter(|o| &o.deployment == name)
-                .collect();
-            deployment_plan(
+            let mut d = deployment_plan(
                 name,
                 before.get(name),
                 after.get(name),
-                &objects,
+                objects.get(name.as_str()).map_or(&[][..], Vec::as_slice),
                 datasets.get(name).copied(),
-            )
+            );
+            if d.changed {
+                let old = old_sets.get(name).unwrap_or(&none);
+                for (sts, a) in new_sets.get(name).unwrap_or(&none) {
+                    let Some(b) = old.get(sts) else { continue };
+                    let because = template_changes(&b["spec"]["template"], &a["spec"]["template"]);
+                    if because.is_empty() {
+                        d.keep_running.push(sts.clone());
+                    } else {
+                        d.restarts.push(Restart {
+                            statefulset: sts.clone(),
+                            because,
+                        });
+                    }
+                }
+            }
+            d
         })
         .collect();
-    let mut deployments: Vec<DeploymentPlan> = deployments;
-    for d in deployments.iter_mut().filter(|d| d.changed) {
-        let sets = |files: Vec<(&Path, &[u8])>| -> BTreeMap<String, serde_yaml::Value> {
-            files
-                .into_iter()
-                .filter(|(p, _)| {
-                    p.parent().is_some_and(|dir| slash(dir) == d.deployment)
-                        && p.file_name()
-                            .is_some_and(|n| n.to_string_lossy().starts_with(KIND_STATEFULSET))
-                })
-                .filter_map(|(_, b)| {
-                    let v: serde_yaml::Value = serde_yaml::from_slice(b).ok()?;
-                    Some((v["metadata"]["name"].as_str()?.to_owned(), v))
-                })
-                .collect()
-        };
-        let old = sets(
-            committed
-                .iter()
-                .map(|(p, b)| (p.as_path(), b.as_slice()))
-                .collect(),
-        );
-        let new = sets(
-            rendered
-                .iter()
-                .map(|f| (f.path.as_path(), f.contents.as_bytes()))
-                .collect(),
-        );
-        for (name, a) in &new {
-            let Some(b) = old.get(name) else { continue };
-            let because = template_changes(&b["spec"]["template"], &a["spec"]["template"]);
-            if because.is_empty() {
-                d.keep_running.push(name.clone());
-            } else {
-                d.restarts.push(Restart {
-                    statefulset: name.clone(),
-                    because,
-                });
-            }
-        }
-    }
     Ok(Plan {
         version: 1,
         deployments,

@@ -13,6 +13,23 @@ fn edit(path: &Path, from: &str, to: &str) {
     fs::write(path, text.replacen(from, to, 1)).unwrap();
 }
 
+/// `pre-commit try-repo` of this project's hooks in `repo`: on the staged
+/// files, or on all with `all`. pre-commit installs the hook (cargo install
+/// of this crate) into its cache, kept in target/ so that later runs reuse it.
+fn try_repo(repo: &Path, hook: &str, all: bool) -> (bool, String) {
+    run(Command::new(tool("pre-commit"))
+        .args(["try-repo"])
+        .arg(root())
+        .arg(hook)
+        .args(all.then_some("--all-files"))
+        .env("PRE_COMMIT_HOME", root().join("target/pre-commit-cache"))
+        .env("CARGO_TARGET_DIR", root().join("target/pre-commit-build"))
+        // The hooks' mechanics are under test, not the binary's speed:
+        // an unoptimised install compiles in a fraction of the time.
+        .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "0")
+        .current_dir(repo))
+}
+
 /// The real `pre-commit try-repo` against a throw-away repository: the check
 /// hook fails on stale output and passes on fresh; the build hook re-renders.
 #[test]
@@ -32,22 +49,7 @@ fn pre_commit_hooks_run_with_the_real_pre_commit() {
         "remoteProperty: redis-password",
     );
     git(repo, &["add", "specs"]);
-    // pre-commit installs the hook (cargo install of this crate) into its
-    // cache; keep that cache in target/ so that later runs reuse it.
-    let cache = root().join("target/pre-commit-cache");
-    let try_repo_on = |hook: &str, all: bool| {
-        run(Command::new(tool("pre-commit"))
-            .args(["try-repo"])
-            .arg(root())
-            .arg(hook)
-            .args(all.then_some("--all-files"))
-            .env("PRE_COMMIT_HOME", &cache)
-            .env("CARGO_TARGET_DIR", root().join("target/pre-commit-build"))
-            // The hooks' mechanics are under test, not the binary's speed:
-            // an unoptimised install compiles in a fraction of the time.
-            .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "0")
-            .current_dir(repo))
-    };
+    let try_repo_on = |hook: &str, all: bool| try_repo(repo, hook, all);
     let try_repo = |hook: &str| try_repo_on(hook, true);
     let (ok, text) = try_repo("redis-gitops-check");
     assert!(!ok, "stale output fails the check hook:\n{text}");
@@ -105,19 +107,7 @@ fn the_hooks_work_in_a_monorepo_subfolder() {
     git(repo, &["init", "-q"]);
     git(repo, &["add", "."]);
     git(repo, &["commit", "-qm", "specs and fresh output"]);
-    let cache = root().join("target/pre-commit-cache");
-    let try_repo = |hook: &str| {
-        run(Command::new(tool("pre-commit"))
-            .args(["try-repo"])
-            .arg(root())
-            .arg(hook)
-            .env("PRE_COMMIT_HOME", &cache)
-            .env("CARGO_TARGET_DIR", root().join("target/pre-commit-build"))
-            // The hooks' mechanics are under test, not the binary's speed:
-            // an unoptimised install compiles in a fraction of the time.
-            .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "0")
-            .current_dir(repo))
-    };
+    let try_repo = |hook: &str| try_repo(repo, hook, false);
     edit(
         &project.join("specs/payments/orders.yaml"),
         "remoteProperty: password",

@@ -67,7 +67,16 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
         if let Some(root) = project::root() {
             std::env::set_current_dir(&root)
                 .with_context(|| format!("cannot enter '{}'", root.display()))?;
-        } else if !invoked.join("specs").is_dir() && !matches!(cli.command, Command::Init(_)) {
+        } else if !invoked.join("specs").is_dir()
+            && matches!(
+                cli.command,
+                Command::Build(_)
+                    | Command::Check(_)
+                    | Command::Diff(_)
+                    | Command::Plan(_)
+                    | Command::Validate(_)
+            )
+        {
             // At the top of a monorepo, say where the projects are.
             let below = project::below(&invoked);
             if !below.is_empty() {

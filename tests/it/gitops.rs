@@ -589,6 +589,9 @@ fn check_and_build_work_on_the_projects_of_the_files_they_are_given() {
         err.contains("no specs/ folder here or above; the projects below are: platform/redis"),
         "{err}"
     );
+    // Commands that need no project still work there.
+    cli(top).arg("schema").assert().success();
+    cli(top).args(["completions", "bash"]).assert().success();
 }
 
 #[test]

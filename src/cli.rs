@@ -12,22 +12,55 @@ use crate::spec::model::Mode;
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
+    /// The project's folders, accepted before the command name as well.
+    #[command(flatten)]
+    pub paths: Paths,
     #[command(subcommand)]
     pub command: Command,
 }
 
-#[derive(Debug, Args)]
-pub struct Global {
+impl Cli {
+    /// The project's folders: those given after the command name win over
+    /// those given before it.
+    pub fn paths(&self) -> Paths {
+        let sub = match &self.command {
+            Command::Build(a) => &a.paths,
+            Command::Check(a) => &a.paths,
+            Command::Diff(a) => &a.paths,
+            Command::Plan(a) => &a.paths,
+            Command::Validate(a) => &a.paths,
+            Command::Init(a) => &a.paths,
+            Command::Completions { .. } | Command::Man | Command::Schema => &self.paths,
+        };
+        Paths {
+            specs: sub.specs.clone().or_else(|| self.paths.specs.clone()),
+            output: sub.output.clone().or_else(|| self.paths.output.clone()),
+            templates: sub
+                .templates
+                .clone()
+                .or_else(|| self.paths.templates.clone()),
+        }
+    }
+}
+
+/// The folders of a project. Not `global`: `schema`, `man` and
+/// `completions` have no project, so their `--help` leaves these out.
+#[derive(Debug, Clone, Default, Args)]
+pub struct Paths {
     /// Folder of Redis specs [default: specs, in this folder or the
     /// nearest one above that has it].
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub specs: Option<PathBuf>,
     /// Folder of rendered manifests [default: output, beside specs].
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub output: Option<PathBuf>,
     /// Folder of templates overriding the built-in ones (same file names as `templates/`).
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub templates: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
     /// Colour diagnostics (NO_COLOR is honoured with auto).
     #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
@@ -89,6 +122,8 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct BuildArgs {
+    #[command(flatten)]
+    pub paths: Paths,
     /// Write a change that `plan` blocks for this deployment anyway (its
     /// output folder, e.g. `payments/orders`; repeatable): for a deliberate
     /// recreation, once its data is safe elsewhere.
@@ -112,12 +147,16 @@ pub enum ReportFormat {
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
+    #[command(flatten)]
+    pub paths: Paths,
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
 }
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
+    #[command(flatten)]
+    pub paths: Paths,
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
     /// Check the projects these files belong to (as the pre-commit hook passes them).
@@ -132,6 +171,8 @@ const FILES_HELP: &str = "Work on the projects these files belong to: for each f
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {
+    #[command(flatten)]
+    pub paths: Paths,
     /// Output format.
     #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
     pub format: DiffFormat,
@@ -165,6 +206,8 @@ pub enum DiffFormat {
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
+    #[command(flatten)]
+    pub paths: Paths,
     /// Output format.
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,
@@ -189,6 +232,8 @@ pub enum PlanFormat {
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
+    #[command(flatten)]
+    pub paths: Paths,
     /// Name of the deployment (metadata.name).
     pub name: String,
     /// Topology.

@@ -29,6 +29,7 @@ use crate::spec::validate::{self, Redis};
 /// Runs the command; `Err` is an unexpected failure (exit 2).
 pub fn run(cli: &Cli) -> anyhow::Result<u8> {
     let g = &cli.global;
+    let paths = cli.paths();
     let invoked = std::env::current_dir().context("cannot read the working directory")?;
     let files: &[PathBuf] = match &cli.command {
         Command::Build(args) => &args.files,
@@ -38,7 +39,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
     if !files.is_empty() {
         // The projects of these files (the pre-commit hooks pass them), each
         // run from its own folder; the worst exit code wins.
-        if g.specs.is_some() || g.output.is_some() {
+        if paths.specs.is_some() || paths.output.is_some() {
             bail!("FILE arguments pick the projects: leave out --specs and --output");
         }
         let cwd = &invoked;
@@ -63,7 +64,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
     // Like git and cargo, from any folder of the project: without --specs
     // and --output, the nearest folder (this one or above, within the git
     // work tree) that holds `specs/` is where both are.
-    if g.specs.is_none() && g.output.is_none() {
+    if paths.specs.is_none() && paths.output.is_none() {
         if let Some(root) = project::root() {
             std::env::set_current_dir(&root)
                 .with_context(|| format!("cannot enter '{}'", root.display()))?;
@@ -97,11 +98,12 @@ pub fn run(cli: &Cli) -> anyhow::Result<u8> {
 /// folder the command was run from.
 fn run_here(cli: &Cli, invoked: &Path) -> anyhow::Result<u8> {
     let g = &cli.global;
+    let paths = cli.paths();
     let cx = &Cx {
         invoked: invoked.to_path_buf(),
-        specs: g.specs.clone().unwrap_or_else(|| PathBuf::from("specs")),
-        output: g.output.clone().unwrap_or_else(|| PathBuf::from("output")),
-        templates: g.templates.clone(),
+        specs: paths.specs.unwrap_or_else(|| PathBuf::from("specs")),
+        output: paths.output.unwrap_or_else(|| PathBuf::from("output")),
+        templates: paths.templates,
         color: g.color,
         reporter: Reporter {
             color: colored(g.color, std::io::stderr().is_terminal()),

@@ -89,6 +89,18 @@ fn output_does_not_depend_on_how_the_paths_are_spelled() {
         );
         cli(ws.path()).arg("check").assert().success();
     }
+    // The folders given before the command name, as with a global option;
+    // after it they win.
+    let _ = fs::remove_dir_all(ws.path().join("output"));
+    cli(ws.path())
+        .args(["--specs", "nowhere", "--output", "./output/", "build"])
+        .args(["--specs", "specs"])
+        .assert()
+        .success();
+    assert!(
+        tree(&ws.path().join("output")) == expected,
+        "--output before build"
+    );
 }
 
 #[test]
@@ -425,10 +437,13 @@ fn validate_and_check_speak_json_and_github_and_help_names_exit_codes() {
         "completions",
         "man",
     ] {
-        assert!(
-            out(&[command, "--help"], 0).contains("Exit status: 0"),
-            "{command} --help"
-        );
+        let help = out(&[command, "--help"], 0);
+        assert!(help.contains("Exit status: 0"), "{command} --help");
+        // Only commands that work on a project take its folders.
+        let project = !matches!(command, "schema" | "completions" | "man");
+        for option in ["--specs", "--output", "--templates"] {
+            assert_eq!(help.contains(option), project, "{command} --help: {option}");
+        }
     }
 }
 

@@ -67,7 +67,8 @@ pub fn owned_reason(name: &str) -> Option<&'static str> {
         }
         "maxmemory" => "use spec.maxmemory",
         "maxmemory-policy" => "use spec.maxmemoryPolicy",
-        "appendonly" | "save" => "use spec.persistence (rdb | aof | rdb+aof | none)",
+        "appendonly" => "use spec.persistence (rdb | aof | rdb+aof | none)",
+        "save" => "use spec.savePoints (with persistence rdb or rdb+aof), or spec.persistence",
         "include" | "aclfile" | "loadmodule" => {
             "the container has no such file; the configuration is rendered whole"
         }

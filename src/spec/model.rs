@@ -404,6 +404,9 @@ spec_object! {
         storage: Storage,
         /// rdb | aof | rdb+aof | none (default rdb with storage, none without).
         persistence: Persistence,
+        /// With persistence rdb or rdb+aof: when a snapshot is taken (redis.conf
+        /// `save`); default 3600 s after 1 change, 300 s after 100, 60 s after 10000.
+        save_points: Vec<S<SavePoint>>,
         /// Expected data size, checked against serving shards x maxmemory.
         capacity: Capacity,
         /// Password from an existing Secret (or one the spec asks External Secrets for).
@@ -420,6 +423,17 @@ spec_object! {
         config: SMap<ScalarString>,
         /// Argo CD / Flux settings.
         gitops: Gitops,
+    }
+}
+
+spec_object! {
+    /// A snapshot is taken when at least `changes` writes happened in the
+    /// last `seconds` seconds.
+    pub struct SavePoint {
+        #[schemars(range(min = 1))]
+        seconds: u32,
+        #[schemars(range(min = 1))]
+        changes: u32,
     }
 }
 

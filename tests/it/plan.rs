@@ -847,7 +847,7 @@ fn a_reformatted_redis_conf_plans_like_the_built_in_one() {
     let builtin =
         fs::read_to_string(crate::common::root().join("templates/redis.conf.j2")).unwrap();
     let head = "maxmemory {{ maxmemory }}\nmaxmemory-policy {{ maxmemory_policy }}\n\
-                {% if rdb %}save 3600 1 300 100 60 10000\n{% else %}save \"\"\n\
+                {% if rdb %}save{% for seconds, changes in save_points %} {{ seconds }} {{ changes }}{% endfor %}\n{% else %}save \"\"\n\
                 {% endif %}appendonly {{ \"yes\" if aof else \"no\" }}\n";
     assert!(
         builtin.contains(head),
@@ -856,7 +856,7 @@ fn a_reformatted_redis_conf_plans_like_the_built_in_one() {
     let reformatted = format!(
         "## {{{{ name }}}}: laid out our way\n\
          APPENDONLY   {{{{ \"yes\" if aof else \"no\" }}}}\n\
-         {{% if rdb %}}SAVE\t3600 1 300 100 60 10000\n{{% else %}}SAVE \"\"\n{{% endif %}}\
+         {{% if rdb %}}SAVE\t{{% for s, c in save_points %}}{{{{ s }}}}  {{{{ c }}}} {{% endfor %}}\n{{% else %}}SAVE \"\"\n{{% endif %}}\
          MAXMEMORY-POLICY  {{{{ maxmemory_policy }}}}\n\
          MAXMEMORY\t{{{{ maxmemory }}}}\n{}",
         builtin.replace(head, "")

@@ -194,15 +194,18 @@ pub fn localise(text: &str, port: u16, data: &Path, tls: &Path) -> String {
         .replace("/tls/", &format!("{}/", tls.display()))
 }
 
-/// What each demo deployment must run with: (name, maxmemory bytes, policy, appendonly).
-/// Computed by hand from specs/: 75% of the memory limit unless the spec says otherwise.
-const EXPECTED: &[(&str, &str, &str, &str)] = &[
-    ("orders", "3221225472", "noeviction", "yes"), // 75% of 4Gi, rdb+aof
-    ("sessions", "1610612736", "volatile-lru", "yes"), // 1536Mi, aof
-    ("page-cache", "402653184", "allkeys-lru", "no"), // 75% of 512Mi
-    ("pinned", "805306368", "noeviction", "no"),   // 75% of 1Gi, rdb
-    ("events", "1610612736", "noeviction", "no"),  // 75% of 2Gi, rdb
+/// What each demo deployment must run with: (name, maxmemory bytes, policy,
+/// appendonly, save). Computed by hand from specs/: 75% of the memory limit
+/// unless the spec says otherwise; redis.conf's default save points unless
+/// spec.savePoints sets them, none without RDB snapshots.
+const EXPECTED: &[(&str, &str, &str, &str, &str)] = &[
+    ("orders", "3221225472", "noeviction", "yes", DEFAULT_SAVE), // 75% of 4Gi, rdb+aof
+    ("sessions", "1610612736", "volatile-lru", "yes", ""),       // 1536Mi, aof
+    ("page-cache", "402653184", "allkeys-lru", "no", ""),        // 75% of 512Mi, none
+    ("pinned", "805306368", "noeviction", "no", DEFAULT_SAVE),   // 75% of 1Gi, rdb
+    ("events", "1610612736", "noeviction", "no", "900 1 60 5000"), // 75% of 2Gi, rdb
 ];
+const DEFAULT_SAVE: &str = "3600 1 300 100 60 10000";
 
 #[test]
 #[ignore = "slow group `servers`: needs redis-server, redis-sentinel, valkey-server (scripts/test)"]
@@ -215,7 +218,7 @@ fn every_rendered_config_starts_a_real_server_with_the_spec_settings() {
         "every demo deployment has an expectation"
     );
     for redis in &demo {
-        let (_, maxmemory, policy, aof) = EXPECTED
+        let (_, maxmemory, policy, aof, save) = EXPECTED
             .iter()
             .find(|e| e.0 == redis.name)
             .expect("expectation");
@@ -246,6 +249,7 @@ fn every_rendered_config_starts_a_real_server_with_the_spec_settings() {
         assert_eq!(&cli.config("maxmemory"), maxmemory, "{}", redis.name);
         assert_eq!(&cli.config("maxmemory-policy"), policy, "{}", redis.name);
         assert_eq!(&cli.config("appendonly"), aof, "{}", redis.name);
+        assert_eq!(&cli.config("save"), save, "{}", redis.name);
         let cluster = cli.call(&["INFO", "cluster"]).unwrap_or_default();
         let is_cluster = matches!(
             redis.topology,

@@ -326,6 +326,7 @@ impl Cx<'_> {
         // Storage written but unreadable is reported where it is written:
         // persistence is judged as if it were there, so no echo follows.
         let persistence = self.persistence(&spec, spec.storage.is_some(), mode);
+        let save_points = self.save_points(&spec, persistence);
         let dataset = match (&spec.capacity, maxmemory_bytes) {
             (Some(cap), Some(maxmem)) => self.capacity(&cap.value, &topology, maxmem),
             _ => None,
@@ -373,6 +374,7 @@ impl Cx<'_> {
             maxmemory_policy,
             storage,
             persistence,
+            save_points,
             dataset,
             auth,
             tls,

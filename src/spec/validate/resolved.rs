@@ -22,6 +22,8 @@ pub struct Redis {
     pub maxmemory_policy: MaxmemoryPolicy,
     pub storage: Option<Storage>,
     pub persistence: Persistence,
+    /// The snapshot points (seconds, changes) when persistence takes RDB snapshots.
+    pub save_points: Vec<(u32, u32)>,
     pub dataset: Option<Quantity>,
     pub auth: Option<Auth>,
     pub tls: Option<Tls>,

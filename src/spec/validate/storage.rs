@@ -54,11 +54,117 @@ impl Cx<'_> {
         }
         p.value
     }
+
+    /// `spec.savePoints`, or the defaults of redis.conf; only with a
+    /// persistence that takes snapshots.
+    pub(super) fn save_points(
+        &mut self,
+        spec: &model::Spec,
+        persistence: Persistence,
+    ) -> Vec<(u32, u32)> {
+        let snapshots = matches!(persistence, Persistence::Rdb | Persistence::RdbAof);
+        let Some(points) = &spec.save_points else {
+            return if snapshots {
+                DEFAULT_SAVE_POINTS.to_vec()
+            } else {
+                Vec::new()
+            };
+        };
+        if !snapshots {
+            self.err(
+                points.span,
+                format!("savePoints need persistence rdb or rdb+aof, not '{persistence}'"),
+            )
+            .help = Some(
+                "save points say when an RDB snapshot is taken; with aof or none there is none"
+                    .into(),
+            );
+            return Vec::new();
+        }
+        if points.value.is_empty() {
+            self.err(points.span, "savePoints is empty")
+                .help = Some("leave it out for the defaults; for no snapshots at all use persistence: aof or none".into());
+            return Vec::new();
+        }
+        let mut seen = BTreeMap::new();
+        let mut out = Vec::new();
+        for p in &points.value {
+            let seconds = self
+                .required(&p.value.seconds, p.span, "savePoints[].seconds")
+                .cloned();
+            let changes = self
+                .required(&p.value.changes, p.span, "savePoints[].changes")
+                .cloned();
+            for n in [&seconds, &changes].into_iter().flatten() {
+                if n.value == 0 {
+                    self.err(n.span, "must be at least 1");
+                }
+            }
+            if let (Some(s), Some(c)) = (seconds, changes) {
+                if let Some(before) = seen.insert(s.value, c.value) {
+                    self.err(
+                        s.span,
+                        format!("a second save point at {} seconds", s.value),
+                    )
+                    .help = Some(format!("the earlier one says {before} changes; keep one"));
+                }
+                out.push((s.value, c.value));
+            }
+        }
+        // Longest interval first, whatever the spec's order.
+        out.sort_by(|a, b| b.cmp(a));
+        out.dedup_by_key(|p| p.0);
+        out
+    }
 }
+
+/// redis.conf's own default: after 1 hour and 1 change, 5 minutes and 100
+/// changes, 60 seconds and 10,000 changes.
+pub const DEFAULT_SAVE_POINTS: [(u32, u32); 3] = [(3600, 1), (300, 100), (60, 10000)];
 
 #[cfg(test)]
 mod tests {
     use super::super::testing::messages;
+
+    #[test]
+    fn save_points_are_checked() {
+        let with = |points: &str, persistence: &str| {
+            messages(&format!(
+                "  storage: {{size: 1Gi}}\n  persistence: {persistence}\n  savePoints: {points}\n"
+            ))
+        };
+        assert!(with("[{seconds: 900, changes: 1}]", "rdb").is_empty());
+        assert!(with("[{seconds: 900, changes: 1}]", "rdb+aof").is_empty());
+        assert_eq!(
+            with("[{seconds: 900, changes: 1}]", "aof"),
+            ["savePoints need persistence rdb or rdb+aof, not 'aof'"]
+        );
+        assert_eq!(with("[]", "rdb"), ["savePoints is empty"]);
+        assert_eq!(
+            with("[{seconds: 0, changes: 1}, {seconds: 60}]", "rdb"),
+            [
+                "must be at least 1",
+                "missing required field 'savePoints[].changes'"
+            ]
+        );
+        assert_eq!(
+            with(
+                "[{seconds: 60, changes: 1}, {seconds: 60, changes: 5}]",
+                "rdb"
+            ),
+            ["a second save point at 60 seconds"]
+        );
+        let m = with("[{seconds: 60, changes: 1, after: 5}]", "rdb");
+        assert!(
+            m.iter().any(|m| m.contains("unknown field 'after'")),
+            "{m:?}"
+        );
+        // The directive itself points to the field.
+        assert!(
+            crate::spec::directives::owned_reason("save")
+                .is_some_and(|r| r.contains("spec.savePoints"))
+        );
+    }
 
     #[test]
     fn persistence_without_storage() {

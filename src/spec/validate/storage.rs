@@ -79,7 +79,6 @@ impl Cx<'_> {
                 "save points say when an RDB snapshot is taken; with aof or none there is none"
                     .into(),
             );
-            return Vec::new();
         }
         if points.value.is_empty() {
             self.err(points.span, "savePoints is empty")
@@ -95,9 +94,9 @@ impl Cx<'_> {
             let changes = self
                 .required(&p.value.changes, p.span, "savePoints[].changes")
                 .cloned();
-            for n in [&seconds, &changes].into_iter().flatten() {
-                if n.value == 0 {
-                    self.err(n.span, "must be at least 1");
+            for (what, n) in [("seconds", &seconds), ("changes", &changes)] {
+                if let Some(n) = n.as_ref().filter(|n| n.value == 0) {
+                    self.err(n.span, format!("save point {what} must be at least 1"));
                 }
             }
             if let (Some(s), Some(c)) = (seconds, changes) {
@@ -110,6 +109,9 @@ impl Cx<'_> {
                 }
                 out.push((s.value, c.value));
             }
+        }
+        if !snapshots {
+            return Vec::new();
         }
         // Longest interval first, whatever the spec's order.
         out.sort_by(|a, b| b.cmp(a));
@@ -136,14 +138,17 @@ mod tests {
         assert!(with("[{seconds: 900, changes: 1}]", "rdb").is_empty());
         assert!(with("[{seconds: 900, changes: 1}]", "rdb+aof").is_empty());
         assert_eq!(
-            with("[{seconds: 900, changes: 1}]", "aof"),
-            ["savePoints need persistence rdb or rdb+aof, not 'aof'"]
+            with("[{seconds: 900, changes: 0}]", "aof"),
+            [
+                "savePoints need persistence rdb or rdb+aof, not 'aof'",
+                "save point changes must be at least 1"
+            ]
         );
         assert_eq!(with("[]", "rdb"), ["savePoints is empty"]);
         assert_eq!(
             with("[{seconds: 0, changes: 1}, {seconds: 60}]", "rdb"),
             [
-                "must be at least 1",
+                "save point seconds must be at least 1",
                 "missing required field 'savePoints[].changes'"
             ]
         );

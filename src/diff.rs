@@ -12,8 +12,10 @@ use std::ffi::OsStr;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use serde::Serialize;
 use serde_yaml::Value;
+use sha2::{Digest, Sha256};
 use similar::TextDiff;
 
 use crate::output::File;
@@ -44,12 +46,17 @@ impl std::fmt::Display for ObjectKey {
     }
 }
 
-/// An object as found in a file.
+/// An object as found in a file: where, and a digest of what it holds.
+/// No parsed value is kept (a fleet-wide change parses tens of thousands).
 #[derive(Debug, Clone)]
 struct Located {
     file: PathBuf,
+    /// The index of its document in the file.
+    doc: usize,
     deployment: String,
-    value: Value,
+    sync_wave: Option<i32>,
+    /// SHA-256 of its canonical JSON (keys sorted): equal digests, equal objects.
+    digest: [u8; 32],
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -84,8 +91,14 @@ pub struct ObjectDiff {
     pub deployment: String,
     /// The object's Argo CD sync wave (rendered side; committed for a removed object).
     pub sync_wave: Option<i32>,
-    /// Unified diff of the canonical YAML, secret-looking values masked.
+    /// Unified diff of the canonical YAML, secret-looking values masked;
+    /// empty until [`with_texts`] makes it (only what is printed needs it).
     pub diff: String,
+    /// Where the object is on each side: (file, document index).
+    #[serde(skip)]
+    committed_at: Option<(PathBuf, usize)>,
+    #[serde(skip)]
+    rendered_at: Option<(PathBuf, usize)>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -122,18 +135,35 @@ impl Report {
     }
 }
 
+/// What [`compare`] found: the report, and what its extractor took from the
+/// objects it parsed on each side (deployment, file, extract), in file order.
+pub struct Compared<F> {
+    pub report: Report,
+    pub committed: Vec<(String, PathBuf, F)>,
+    pub rendered: Vec<(String, PathBuf, F)>,
+}
+
 /// Diffs the rendered files against committed ones (path -> bytes, relative
 /// to the output folder). Only a committed file that is not YAML is an error.
-pub fn diff<'a>(
+pub fn diff(
     rendered: &[File],
-    committed: impl IntoIterator<Item = (&'a PathBuf, &'a Vec<u8>)>,
+    committed: &BTreeMap<PathBuf, Vec<u8>>,
 ) -> Result<Report, DiffError> {
+    compare(rendered, committed, &|_: &ObjectKey, _| None::<()>).map(|c| c.report)
+}
+
+/// [`diff`], handing every object it parses to `extract` (which takes what
+/// it needs, so that nothing is parsed twice).
+pub fn compare<F: Send>(
+    rendered: &[File],
+    committed: &BTreeMap<PathBuf, Vec<u8>>,
+    extract: &(dyn Fn(&ObjectKey, serde_json::Value) -> Option<F> + Sync),
+) -> Result<Compared<F>, DiffError> {
     // A file with the same bytes on both sides holds the same objects on
     // both sides: they cancel out, so only differing files are parsed.
     // Keyed by the path's bytes: hashing a Path walks its components.
-    let committed: Vec<(&PathBuf, &Vec<u8>)> = committed.into_iter().collect();
     let lookup: HashMap<&OsStr, &Vec<u8>> =
-        committed.iter().map(|(p, b)| (p.as_os_str(), *b)).collect();
+        committed.iter().map(|(p, b)| (p.as_os_str(), b)).collect();
     let identical: HashSet<&OsStr> = rendered
         .iter()
         .filter(|f| {
@@ -143,31 +173,35 @@ pub fn diff<'a>(
         })
         .map(|f| f.path.as_os_str())
         .collect();
-    let new = index(
+    let (new, rendered_facts) = index(
         rendered
             .iter()
             .filter(|f| !identical.contains(f.path.as_os_str()))
-            .map(|f| (f.path.as_path(), f.contents.as_bytes())),
+            .map(|f| (f.path.as_path(), f.contents.as_bytes()))
+            .collect(),
+        extract,
     )?;
-    let old = index(
+    let (old, committed_facts) = index(
         committed
             .iter()
             .filter(|(p, _)| !identical.contains(p.as_os_str()))
-            .map(|(p, b)| (p.as_path(), b.as_slice())),
+            .map(|(p, b)| (p.as_path(), b.as_slice()))
+            .collect(),
+        extract,
     )?;
     let mut objects = Vec::new();
     for (key, n) in &new {
         match old.get(key) {
-            None => objects.push(object_diff(Change::Added, key, None, n)),
-            Some(o) if o.value != n.value => {
-                objects.push(object_diff(Change::Changed, key, Some(o), n));
+            None => objects.push(object_diff(Change::Added, key, None, Some(n))),
+            Some(o) if o.digest != n.digest => {
+                objects.push(object_diff(Change::Changed, key, Some(o), Some(n)));
             }
             Some(_) => {}
         }
     }
     for (key, o) in &old {
         if !new.contains_key(key) {
-            objects.push(object_diff(Change::Removed, key, Some(o), o));
+            objects.push(object_diff(Change::Removed, key, Some(o), None));
         }
     }
     objects.sort_by(|a, b| (&a.deployment, &a.file, &a.key).cmp(&(&b.deployment, &b.file, &b.key)));
@@ -184,114 +218,198 @@ pub fn diff<'a>(
         .map(|o| o.deployment.as_str())
         .collect::<std::collections::BTreeSet<_>>()
         .len();
-    Ok(Report { summary, objects })
+    Ok(Compared {
+        report: Report { summary, objects },
+        committed: committed_facts,
+        rendered: rendered_facts,
+    })
 }
 
 fn object_diff(
     change: Change,
     key: &ObjectKey,
     old: Option<&Located>,
-    new: &Located,
+    new: Option<&Located>,
 ) -> ObjectDiff {
-    let (old_text, new_text) = match change {
-        Change::Added => (String::new(), yaml(&masked_object(&new.value, None, false))),
-        Change::Removed => (yaml(&masked_object(&new.value, None, false)), String::new()),
-        Change::Changed => {
-            let old = &old.expect("changed objects have both sides").value;
-            (
-                yaml(&masked_object(old, Some(&new.value), false)),
-                yaml(&masked_object(&new.value, Some(old), true)),
-            )
-        }
-    };
-    let diff = TextDiff::from_lines(&old_text, &new_text)
-        .unified_diff()
-        .context_radius(3)
-        .header("committed", "rendered")
-        .to_string();
+    // The rendered side describes the object, unless it is gone.
+    let shown = new.or(old).expect("an object is on one side at least");
     ObjectDiff {
         change,
         key: key.clone(),
-        file: new.file.clone(),
-        deployment: new.deployment.clone(),
-        sync_wave: new.value["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]
-            .as_str()
-            .and_then(|w| w.parse().ok()),
-        diff,
+        file: shown.file.clone(),
+        deployment: shown.deployment.clone(),
+        sync_wave: shown.sync_wave,
+        diff: String::new(),
+        committed_at: old.map(|o| (o.file.clone(), o.doc)),
+        rendered_at: new.map(|n| (n.file.clone(), n.doc)),
     }
 }
 
-/// Every object of the files, canonicalised. A `kustomization.yaml` (build
-/// configuration for kustomize, Argo CD and Flux, with no name of its own)
-/// is keyed by its folder: a hand edit that drops a resource from it shows.
-fn index<'a>(
-    files: impl Iterator<Item = (&'a Path, &'a [u8])>,
-) -> Result<BTreeMap<ObjectKey, Located>, DiffError> {
+/// Fills in each object's unified diff (secret-looking values masked),
+/// reading its two documents again: only a report that is printed pays.
+pub fn with_texts(report: &mut Report, rendered: &[File], committed: &BTreeMap<PathBuf, Vec<u8>>) {
+    let rendered: HashMap<&OsStr, &[u8]> = rendered
+        .iter()
+        .map(|f| (f.path.as_os_str(), f.contents.as_bytes()))
+        .collect();
+    let document = |bytes: Option<&[u8]>, doc: usize| {
+        let de = serde_yaml::Deserializer::from_slice(bytes?).nth(doc)?;
+        let value: Value = serde::Deserialize::deserialize(de).ok()?;
+        Some(canonical(value))
+    };
+    report.objects.par_iter_mut().for_each(|o| {
+        let old = o
+            .committed_at
+            .as_ref()
+            .and_then(|(file, doc)| document(committed.get(file).map(Vec::as_slice), *doc));
+        let new = o
+            .rendered_at
+            .as_ref()
+            .and_then(|(file, doc)| document(rendered.get(file.as_os_str()).copied(), *doc));
+        let (old_text, new_text) = match (&old, &new) {
+            (None, Some(n)) => (String::new(), yaml(&masked_object(n, None, false))),
+            (Some(o), None) => (yaml(&masked_object(o, None, false)), String::new()),
+            (Some(o), Some(n)) => (
+                yaml(&masked_object(o, Some(n), false)),
+                yaml(&masked_object(n, Some(o), true)),
+            ),
+            (None, None) => (String::new(), String::new()),
+        };
+        o.diff = TextDiff::from_lines(&old_text, &new_text)
+            .unified_diff()
+            .context_radius(3)
+            .header("committed", "rendered")
+            .to_string();
+    });
+}
+
+/// Every object of the files (in parallel; in file order), summarised, and
+/// what `extract` takes from each.
+#[allow(clippy::type_complexity)]
+fn index<F: Send>(
+    files: Vec<(&Path, &[u8])>,
+    extract: &(dyn Fn(&ObjectKey, serde_json::Value) -> Option<F> + Sync),
+) -> Result<(BTreeMap<ObjectKey, Located>, Vec<(String, PathBuf, F)>), DiffError> {
+    let per_file = files
+        .into_par_iter()
+        .map(|(path, bytes)| objects(path, bytes, extract))
+        .collect::<Result<Vec<_>, DiffError>>()?;
     let mut out = BTreeMap::new();
-    for (path, bytes) in files {
-        if path.extension().is_none_or(|e| e != "yaml" && e != "yml") {
-            continue;
+    let mut facts = Vec::new();
+    for (key, located, fact) in per_file.into_iter().flatten() {
+        if let Some(fact) = fact {
+            facts.push((located.deployment.clone(), located.file.clone(), fact));
         }
-        for doc in serde_yaml::Deserializer::from_slice(bytes) {
-            let value = serde::Deserialize::deserialize(doc).map_err(|e| DiffError::Parse {
+        out.insert(key, located);
+    }
+    Ok((out, facts))
+}
+
+/// The objects of one file. A `kustomization.yaml` (build configuration for
+/// kustomize, Argo CD and Flux, with no name of its own) is keyed by its
+/// folder: a hand edit that drops a resource from it shows.
+#[allow(clippy::type_complexity)]
+fn objects<F>(
+    path: &Path,
+    bytes: &[u8],
+    extract: &(dyn Fn(&ObjectKey, serde_json::Value) -> Option<F> + Sync),
+) -> Result<Vec<(ObjectKey, Located, Option<F>)>, DiffError> {
+    let mut out = Vec::new();
+    if path.extension().is_none_or(|e| e != "yaml" && e != "yml") {
+        return Ok(out);
+    }
+    for (doc, de) in serde_yaml::Deserializer::from_slice(bytes).enumerate() {
+        // A JSON value: its maps keep their keys sorted, so it is canonical
+        // as read; Kubernetes objects are JSON whatever their spelling.
+        let value: serde_json::Value =
+            serde::Deserialize::deserialize(de).map_err(|e| DiffError::Parse {
                 path: path.to_path_buf(),
                 message: e.to_string(),
             })?;
-            let value = canonical(value);
-            let text = |k: &str| value[k].as_str().unwrap_or_default().to_owned();
-            let meta = |k: &str| value["metadata"][k].as_str().unwrap_or_default().to_owned();
-            if value.is_null() {
-                continue;
-            }
-            let mut key = ObjectKey {
-                api_version: text("apiVersion"),
-                kind: text("kind"),
-                namespace: meta("namespace"),
-                name: meta("name"),
-            };
-            let deployment = if key.api_version.starts_with("kustomize.config.k8s.io/") {
-                let folder = path.parent().unwrap_or(Path::new(""));
-                key.name = folder
-                    .components()
-                    .map(|c| c.as_os_str().to_string_lossy())
-                    .collect::<Vec<_>>()
-                    .join("/");
-                key.name.clone()
-            } else {
-                deployment_of(path, &value)
-            };
-            out.insert(
-                key,
-                Located {
-                    file: path.to_path_buf(),
-                    deployment,
-                    value,
-                },
-            );
+        if value.is_null() {
+            continue;
         }
+        let text = |k: &str| value[k].as_str().unwrap_or_default().to_owned();
+        let meta = |k: &str| value["metadata"][k].as_str().unwrap_or_default().to_owned();
+        let mut key = ObjectKey {
+            api_version: text("apiVersion"),
+            kind: text("kind"),
+            namespace: meta("namespace"),
+            name: meta("name"),
+        };
+        let deployment = if key.api_version.starts_with("kustomize.config.k8s.io/") {
+            key.name = slash(path.parent().unwrap_or(Path::new("")));
+            key.name.clone()
+        } else {
+            deployment_of(path, &value)
+        };
+        let sync_wave = value["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]
+            .as_str()
+            .and_then(|w| w.parse().ok());
+        let mut hasher = HashWriter(Sha256::new());
+        serde_json::to_writer(&mut hasher, &value).expect("a JSON value serialises");
+        let located = Located {
+            file: path.to_path_buf(),
+            doc,
+            deployment,
+            sync_wave,
+            digest: hasher.0.finalize().into(),
+        };
+        let fact = extract(&key, value);
+        out.push((key, located, fact));
     }
     Ok(out)
 }
 
+/// What `extract` takes from each object of one file, with the object's
+/// deployment: for files that [`compare`] did not parse (the same on both sides).
+pub fn extract<F>(
+    path: &Path,
+    bytes: &[u8],
+    extract: &(dyn Fn(&ObjectKey, serde_json::Value) -> Option<F> + Sync),
+) -> Result<Vec<(String, F)>, DiffError> {
+    Ok(objects(path, bytes, extract)?
+        .into_iter()
+        .filter_map(|(_, located, fact)| Some((located.deployment, fact?)))
+        .collect())
+}
+
+/// Feeds what is written into a SHA-256.
+struct HashWriter(Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A path with `/` between its components, whatever the platform.
+fn slash(path: &Path) -> String {
+    path.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 /// The deployment an object belongs to: its folder, or for an Argo CD / Flux
 /// entry point (in a `_`-folder beside the deployments) the folder it points at.
-fn deployment_of(path: &Path, value: &Value) -> String {
+fn deployment_of(path: &Path, value: &serde_json::Value) -> String {
     let dir = path.parent().unwrap_or(Path::new(""));
     let is_entry = dir
         .file_name()
         .is_some_and(|n| crate::names::is_entry_folder(&n.to_string_lossy()));
-    let dir = if is_entry {
+    if is_entry {
         let part_of = value["metadata"]["labels"][crate::names::label::PART_OF]
             .as_str()
             .unwrap_or_default();
-        dir.parent().unwrap_or(Path::new("")).join(part_of)
+        slash(&dir.parent().unwrap_or(Path::new("")).join(part_of))
     } else {
-        dir.to_path_buf()
-    };
-    dir.components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
+        slash(dir)
+    }
 }
 
 /// The value with every mapping's keys in sorted order.

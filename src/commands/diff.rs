@@ -26,7 +26,11 @@ pub(super) fn run(cx: &Cx, args: &DiffArgs) -> anyhow::Result<u8> {
         (None, false) if at_head(out, "diff", reporter) => output::read_git(out, "HEAD")?,
         _ => existing,
     };
-    let report = diff::diff(&files, &committed.generated)?;
+    let mut report = diff::diff(&files, &committed.generated)?;
+    if reporter.quiet {
+        return Ok(u8::from(args.exit_code && !report.is_empty()));
+    }
+    diff::with_texts(&mut report, &files, &committed.generated);
     let format = match args.format {
         DiffFormat::Text => diff::Format::Text { color },
         DiffFormat::Markdown => diff::Format::Markdown {
@@ -35,10 +39,7 @@ pub(super) fn run(cx: &Cx, args: &DiffArgs) -> anyhow::Result<u8> {
         DiffFormat::Json => diff::Format::Json,
         DiffFormat::Github => diff::Format::Github,
     };
-    let text = diff::format(&report, format, out);
-    if !reporter.quiet {
-        emit(&text);
-    }
+    emit(&diff::format(&report, format, out));
     Ok(u8::from(args.exit_code && !report.is_empty()))
 }
 

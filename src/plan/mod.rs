@@ -11,13 +11,14 @@ mod format;
 mod rules;
 mod state;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 pub use format::{Format, format};
-use state::{KIND_CONFIGMAP, KIND_STATEFULSET, slash};
+use state::{Facts, Template, states_of};
 pub use state::{State, Workload, states};
 
 use crate::diff::{self, Change};
@@ -143,38 +144,52 @@ pub fn plan(
     rendered: &[File],
     committed: &BTreeMap<PathBuf, Vec<u8>>,
 ) -> Result<Plan, diff::DiffError> {
-    let report = diff::diff(rendered, committed)?;
-    // Only deployments with a changed object need their state read; only
-    // StatefulSets and ConfigMaps carry it.
-    let touched: std::collections::BTreeSet<&str> = report
+    // One pass: the diff parses each differing document once and hands the
+    // objects that carry state to the planner's extractor.
+    let compared = diff::compare(rendered, committed, &state::facts)?;
+    let report = compared.report;
+    // Only deployments with a changed object need their state read.
+    let touched: BTreeSet<&str> = report
         .objects
         .iter()
         .map(|o| o.deployment.as_str())
         .collect();
-    let wanted = |path: &Path| {
+    // Their files that are the same on both sides were not parsed: read
+    // once, they hold for both sides.
+    let stateful = |path: &Path| {
         let name = path.file_name().unwrap_or_default().to_string_lossy();
-        (name.starts_with(KIND_STATEFULSET) || name.starts_with(KIND_CONFIGMAP))
-            && path
-                .parent()
-                .is_some_and(|d| touched.contains(slash(d).as_str()))
+        name.starts_with(KIND_STATEFULSET) || name.starts_with(KIND_CONFIGMAP)
     };
-    let before = states(
-        committed
-            .iter()
-            .filter(|(p, _)| wanted(p))
-            .map(|(p, b)| (p.as_path(), b.as_slice())),
-    );
-    let after = states(
-        rendered
-            .iter()
-            .filter(|f| wanted(&f.path))
-            .map(|f| (f.path.as_path(), f.contents.as_bytes())),
-    );
+    let same: Vec<Fact> = rendered
+        .par_iter()
+        .filter(|f| {
+            stateful(&f.path)
+                && committed
+                    .get(&f.path)
+                    .is_some_and(|c| c.as_slice() == f.contents.as_bytes())
+                && f.path
+                    .parent()
+                    .is_some_and(|d| touched.contains(slash(d).as_str()))
+        })
+        .flat_map_iter(|f| {
+            diff::extract(&f.path, f.contents.as_bytes(), &state::facts)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(d, facts)| (d, f.path.clone(), facts))
+        })
+        .collect();
+    let side = |parsed| in_file_order(parsed, &same, &touched);
+    let (old_facts, new_facts) = (side(&compared.committed), side(&compared.rendered));
+    let before = states_of(old_facts.iter().map(|(d, _, f)| (d.as_str(), f)));
+    let after = states_of(new_facts.iter().map(|(d, _, f)| (d.as_str(), f)));
+    let (old_sets, new_sets) = (templates(&old_facts), templates(&new_facts));
     // Every deployment, changed or not, gets a line.
-    let all: std::collections::BTreeSet<String> = rendered
+    let all: BTreeSet<String> = rendered
         .iter()
-        .filter_map(|f| f.path.parent().map(slash))
-        .chain(committed.keys().filter_map(|p| p.parent().map(slash)))
+        .map(|f| &f.path)
+        .chain(committed.keys())
+        .filter_map(|p| p.parent())
+        .map(slash)
         .filter(|d| !d.split('/').any(crate::names::is_entry_folder))
         .collect();
     let datasets: BTreeMap<String, u64> = specs
@@ -187,43 +202,12 @@ pub fn plan(
             ))
         })
         .collect();
-    // Each file and object is assigned to its deployment once (linear in
-    // files and deployments); only changed deployments' StatefulSets are
-    // parsed, for which pods roll.
+    // Each object is assigned to its deployment once (linear in objects
+    // and deployments).
     let mut objects: BTreeMap<&str, Vec<&diff::ObjectDiff>> = BTreeMap::new();
     for o in &report.objects {
         objects.entry(o.deployment.as_str()).or_default().push(o);
     }
-    let statefulsets = |files: &mut dyn Iterator<Item = (&Path, &[u8])>| {
-        let mut out: BTreeMap<String, BTreeMap<String, serde_yaml::Value>> = BTreeMap::new();
-        for (path, bytes) in files {
-            let is_sts = path
-                .file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with(KIND_STATEFULSET));
-            let Some(dir) = path.parent().filter(|_| is_sts) else {
-                continue;
-            };
-            let deployment = slash(dir);
-            if !touched.contains(deployment.as_str()) {
-                continue;
-            }
-            let Ok(v) = serde_yaml::from_slice::<serde_yaml::Value>(bytes) else {
-                continue;
-            };
-            if let Some(name) = v["metadata"]["name"].as_str() {
-                out.entry(deployment)
-                    .or_default()
-                    .insert(name.to_owned(), v);
-            }
-        }
-        out
-    };
-    let old_sets = statefulsets(&mut committed.iter().map(|(p, b)| (p.as_path(), b.as_slice())));
-    let new_sets = statefulsets(
-        &mut rendered
-            .iter()
-            .map(|f| (f.path.as_path(), f.contents.as_bytes())),
-    );
     let none = BTreeMap::new();
     let deployments = all
         .iter()
@@ -236,15 +220,15 @@ pub fn plan(
                 datasets.get(name).copied(),
             );
             if d.changed {
-                let old = old_sets.get(name).unwrap_or(&none);
-                for (sts, a) in new_sets.get(name).unwrap_or(&none) {
+                let old = old_sets.get(name.as_str()).unwrap_or(&none);
+                for (sts, a) in new_sets.get(name.as_str()).unwrap_or(&none) {
                     let Some(b) = old.get(sts) else { continue };
-                    let because = template_changes(&b["spec"]["template"], &a["spec"]["template"]);
+                    let because = b.changes(a);
                     if because.is_empty() {
-                        d.keep_running.push(sts.clone());
+                        d.keep_running.push((*sts).to_owned());
                     } else {
                         d.restarts.push(Restart {
-                            statefulset: sts.clone(),
+                            statefulset: (*sts).to_owned(),
                             because,
                         });
                     }
@@ -259,58 +243,48 @@ pub fn plan(
     })
 }
 
-/// What differs between two pod templates, in the words a reviewer uses.
-fn template_changes(old: &serde_yaml::Value, new: &serde_yaml::Value) -> Vec<String> {
-    use serde_yaml::Value;
-    if old == new {
-        return Vec::new();
-    }
-    let mut because = Vec::new();
-    let checksum =
-        |t: &Value| t["metadata"]["annotations"]["redis-gitops.io/config-checksum"].clone();
-    if checksum(old) != checksum(new) {
-        because.push("configuration");
-    }
-    if old["metadata"]["labels"] != new["metadata"]["labels"] {
-        because.push("labels");
-    }
-    let each = |t: &Value, field: &str| -> Vec<Value> {
-        ["initContainers", "containers"]
-            .iter()
-            .flat_map(|k| t["spec"][*k].as_sequence().cloned().unwrap_or_default())
-            .map(|c| c[field].clone())
-            .collect()
-    };
-    if each(old, "image") != each(new, "image") {
-        because.push("image");
-    }
-    if each(old, "resources") != each(new, "resources") {
-        because.push("resources");
-    }
-    // Anything else in the template: the pod spec as such.
-    let strip = |t: &Value| {
-        let mut t = t.clone();
-        if let Some(m) = t.get_mut("metadata").and_then(Value::as_mapping_mut) {
-            m.remove("labels");
-            if let Some(a) = m.get_mut("annotations").and_then(Value::as_mapping_mut) {
-                a.remove("redis-gitops.io/config-checksum");
-            }
-        }
-        for k in ["initContainers", "containers"] {
-            if let Some(cs) = t["spec"].get_mut(k).and_then(Value::as_sequence_mut) {
-                for c in cs.iter_mut().filter_map(Value::as_mapping_mut) {
-                    c.remove("image");
-                    c.remove("resources");
-                }
-            }
-        }
-        t
-    };
-    if strip(old) != strip(new) {
-        because.push("pod spec");
-    }
-    because.into_iter().map(str::to_owned).collect()
+type Fact = (String, PathBuf, Facts);
+
+/// The facts of one side (those parsed, and those of the files the same on
+/// both sides) for the touched deployments, in file order.
+fn in_file_order<'a>(
+    parsed: &'a [Fact],
+    same: &'a [Fact],
+    touched: &BTreeSet<&str>,
+) -> Vec<&'a Fact> {
+    let mut facts: Vec<&Fact> = parsed
+        .iter()
+        .chain(same)
+        .filter(|(d, _, _)| touched.contains(d.as_str()))
+        .collect();
+    facts.sort_by(|a, b| (&a.0, a.1.as_os_str()).cmp(&(&b.0, b.1.as_os_str())));
+    facts
 }
+
+/// The pod templates of the StatefulSets, by deployment and name.
+fn templates<'a>(facts: &[&'a Fact]) -> BTreeMap<&'a str, BTreeMap<&'a str, &'a Template>> {
+    let mut out: BTreeMap<&str, BTreeMap<&str, &Template>> = BTreeMap::new();
+    for (d, _, f) in facts {
+        if let Facts::StatefulSet(sts) = f {
+            out.entry(d.as_str())
+                .or_default()
+                .insert(sts.name.as_str(), &sts.template);
+        }
+    }
+    out
+}
+
+/// A path with `/` between its components, whatever the platform.
+fn slash(p: &Path) -> String {
+    p.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The file name prefixes of the kinds that carry state.
+const KIND_STATEFULSET: &str = "statefulset-";
+const KIND_CONFIGMAP: &str = "configmap-";
 
 fn deployment_plan(
     name: &str,

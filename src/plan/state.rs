@@ -70,67 +70,144 @@ impl Workload {
     }
 }
 
-/// Reads every deployment's state out of output files (path -> bytes).
-pub fn states<'a>(
-    files: impl IntoIterator<Item = (&'a Path, &'a [u8])>,
-) -> BTreeMap<String, State> {
-    let mut out: BTreeMap<String, State> = BTreeMap::new();
-    for (path, bytes) in files {
-        let Some(dir) = path.parent() else { continue };
-        if dir
-            .components()
-            .any(|c| crate::names::is_entry_folder(&c.as_os_str().to_string_lossy()))
-        {
-            continue;
+/// What the planner takes from an object as it is parsed (once, by the
+/// diff): no parsed object is kept.
+#[derive(Debug, Clone)]
+pub enum Facts {
+    StatefulSet(Box<StatefulSetFacts>),
+    ConfigMap(ConfigMapFacts),
+}
+
+/// What a ConfigMap records for the planner: the renderer's record and the
+/// slot map.
+#[derive(Debug, Clone)]
+pub struct ConfigMapFacts {
+    recorded: Option<Recorded>,
+    slots: Option<SlotMap>,
+}
+
+#[derive(Debug, Clone)]
+pub struct StatefulSetFacts {
+    pub name: String,
+    namespace: Option<String>,
+    labels: BTreeMap<String, String>,
+    replicas: u32,
+    claims: Vec<(String, Option<String>, Option<String>)>,
+    limits: BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>,
+    pub template: Template,
+}
+
+/// A pod template, in the parts a reviewer asks about when pods roll.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Template {
+    checksum: Option<String>,
+    labels: serde_json::Value,
+    images: Vec<serde_json::Value>,
+    resources: [u8; 32],
+    /// Everything else in the template.
+    rest: [u8; 32],
+}
+
+const CONFIG_CHECKSUM: &str = "redis-gitops.io/config-checksum";
+
+fn digest(value: &impl Serialize) -> [u8; 32] {
+    use sha2::Digest as _;
+    let json = serde_json::to_vec(value).expect("plain data serialises");
+    sha2::Sha256::digest(&json).into()
+}
+
+impl Template {
+    fn of(t: &serde_json::Value) -> Template {
+        use serde_json::Value;
+        let each = |field: &str| -> Vec<Value> {
+            ["initContainers", "containers"]
+                .iter()
+                .flat_map(|k| t["spec"][*k].as_array().cloned().unwrap_or_default())
+                .map(|c| c[field].clone())
+                .collect()
+        };
+        let mut rest = t.clone();
+        if let Some(m) = rest.get_mut("metadata").and_then(Value::as_object_mut) {
+            m.remove("labels");
+            if let Some(a) = m.get_mut("annotations").and_then(Value::as_object_mut) {
+                a.remove(CONFIG_CHECKSUM);
+            }
         }
-        let file = path.file_name().unwrap_or_default().to_string_lossy();
-        if file.starts_with(KIND_STATEFULSET) {
-            if let Ok(sts) = serde_yaml::from_slice::<StatefulSet>(bytes) {
-                read_statefulset(out.entry(slash(dir)).or_default(), sts);
+        for k in ["initContainers", "containers"] {
+            if let Some(cs) = rest["spec"].get_mut(k).and_then(Value::as_array_mut) {
+                for c in cs.iter_mut().filter_map(Value::as_object_mut) {
+                    c.remove("image");
+                    c.remove("resources");
+                }
             }
-        } else if file.starts_with(KIND_CONFIGMAP) {
-            if let Ok(cm) = serde_yaml::from_slice::<ConfigMap>(bytes) {
-                read_config_map(out.entry(slash(dir)).or_default(), &cm);
-            }
+        }
+        Template {
+            checksum: t["metadata"]["annotations"][CONFIG_CHECKSUM]
+                .as_str()
+                .map(str::to_owned),
+            labels: t["metadata"]["labels"].clone(),
+            images: each("image"),
+            resources: digest(&each("resources")),
+            rest: digest(&rest),
         }
     }
-    for state in out.values_mut() {
-        state.statefulsets.sort();
-        // The shards that own slots: `shards - drainShards`, as the map
-        // gives draining shards none and every serving shard some.
-        if let Some(slots) = &state.slots {
-            state.serving =
-                u32::try_from(slots.counts().values().filter(|n| **n > 0).count()).unwrap_or(0);
+
+    /// What differs between two pod templates, in the words a reviewer uses.
+    pub fn changes(&self, new: &Template) -> Vec<String> {
+        let mut because = Vec::new();
+        if self.checksum != new.checksum {
+            because.push("configuration");
         }
+        if self.labels != new.labels {
+            because.push("labels");
+        }
+        if self.images != new.images {
+            because.push("image");
+        }
+        if self.resources != new.resources {
+            because.push("resources");
+        }
+        if self.rest != new.rest {
+            because.push("pod spec");
+        }
+        because.into_iter().map(str::to_owned).collect()
     }
-    out.retain(|_, s| s.mode.is_some());
-    out
 }
 
-pub(super) fn slash(p: &Path) -> String {
-    p.components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
+/// The diff's extractor: the facts of the objects that carry state.
+pub fn facts(key: &crate::diff::ObjectKey, value: serde_json::Value) -> Option<Facts> {
+    match key.kind.as_str() {
+        "StatefulSet" => {
+            let template = Template::of(&value["spec"]["template"]);
+            let sts: StatefulSet = serde_json::from_value(value).ok()?;
+            Some(Facts::StatefulSet(Box::new(statefulset_facts(
+                sts, template,
+            ))))
+        }
+        "ConfigMap" => {
+            let cm: ConfigMap = serde_json::from_value(value).ok()?;
+            let facts = ConfigMapFacts {
+                recorded: cm
+                    .metadata
+                    .annotations
+                    .as_ref()
+                    .and_then(|a| a.get(crate::names::STATE_ANNOTATION))
+                    .and_then(|json| serde_json::from_str::<Recorded>(json).ok()),
+                slots: cm
+                    .data
+                    .as_ref()
+                    .and_then(|d| d.get(crate::topology::SLOTS_KEY))
+                    .and_then(|slots| SlotMap::parse(slots).ok()),
+            };
+            (facts.recorded.is_some() || facts.slots.is_some()).then_some(Facts::ConfigMap(facts))
+        }
+        _ => None,
+    }
 }
 
-/// The file name prefixes of the kinds that carry state.
-pub(super) const KIND_STATEFULSET: &str = "statefulset-";
-pub(super) const KIND_CONFIGMAP: &str = "configmap-";
-
-fn quantity(q: &k8s_openapi::apimachinery::pkg::api::resource::Quantity) -> Option<Quantity> {
-    Quantity::parse(&q.0).ok()
-}
-
-fn read_statefulset(state: &mut State, sts: StatefulSet) {
-    let labels = sts.metadata.labels.unwrap_or_default();
-    let name = sts.metadata.name.unwrap_or_default();
+fn statefulset_facts(sts: StatefulSet, template: Template) -> StatefulSetFacts {
     let spec = sts.spec.unwrap_or_default();
-    let replicas = spec
-        .replicas
-        .and_then(|r| u32::try_from(r).ok())
-        .unwrap_or(1);
-    let claims: Vec<_> = spec
+    let claims = spec
         .volume_claim_templates
         .unwrap_or_default()
         .into_iter()
@@ -147,11 +224,75 @@ fn read_statefulset(state: &mut State, sts: StatefulSet) {
             )
         })
         .collect();
+    StatefulSetFacts {
+        name: sts.metadata.name.unwrap_or_default(),
+        namespace: sts.metadata.namespace,
+        labels: sts.metadata.labels.unwrap_or_default(),
+        replicas: spec
+            .replicas
+            .and_then(|r| u32::try_from(r).ok())
+            .unwrap_or(1),
+        claims,
+        limits: spec
+            .template
+            .spec
+            .and_then(|p| p.containers.into_iter().next())
+            .and_then(|c| c.resources)
+            .and_then(|r| r.limits)
+            .unwrap_or_default(),
+        template,
+    }
+}
+
+/// Every deployment's state from the facts of its objects (deployment,
+/// facts), in file order.
+pub fn states_of<'a>(
+    facts: impl IntoIterator<Item = (&'a str, &'a Facts)>,
+) -> BTreeMap<String, State> {
+    let mut out: BTreeMap<String, State> = BTreeMap::new();
+    for (deployment, facts) in facts {
+        let state = out.entry(deployment.to_owned()).or_default();
+        match facts {
+            Facts::StatefulSet(sts) => read_statefulset(state, sts),
+            Facts::ConfigMap(cm) => read_config_map(state, cm),
+        }
+    }
+    for state in out.values_mut() {
+        state.statefulsets.sort();
+        // The shards that own slots: `shards - drainShards`, as the map
+        // gives draining shards none and every serving shard some.
+        if let Some(slots) = &state.slots {
+            state.serving =
+                u32::try_from(slots.counts().values().filter(|n| **n > 0).count()).unwrap_or(0);
+        }
+    }
+    out.retain(|_, s| s.mode.is_some());
+    out
+}
+
+/// Reads every deployment's state out of output files (path -> bytes).
+pub fn states<'a>(
+    files: impl IntoIterator<Item = (&'a Path, &'a [u8])>,
+) -> BTreeMap<String, State> {
+    let facts: Vec<(String, Facts)> = files
+        .into_iter()
+        .flat_map(|(path, bytes)| crate::diff::extract(path, bytes, &facts).unwrap_or_default())
+        .collect();
+    states_of(facts.iter().map(|(d, f)| (d.as_str(), f)))
+}
+
+fn quantity(q: &k8s_openapi::apimachinery::pkg::api::resource::Quantity) -> Option<Quantity> {
+    Quantity::parse(&q.0).ok()
+}
+
+fn read_statefulset(state: &mut State, sts: &StatefulSetFacts) {
+    let labels = &sts.labels;
+    let replicas = sts.replicas;
     let component = labels.get(label::COMPONENT).map(String::as_str);
     state.statefulsets.push(Workload {
-        name,
+        name: sts.name.clone(),
         replicas,
-        claims,
+        claims: sts.claims.clone(),
     });
     if component == Some(component::SENTINEL) {
         state.mode = Some(Mode::Sentinel);
@@ -161,7 +302,7 @@ fn read_statefulset(state: &mut State, sts: StatefulSet) {
     }
     let label = |key: &str| labels.get(key).cloned().unwrap_or_default();
     state.name = label(label::INSTANCE);
-    state.namespace = sts.metadata.namespace.unwrap_or_default();
+    state.namespace = sts.namespace.clone().unwrap_or_default();
     state.engine = match label(label::NAME).as_str() {
         "redis" => Some(Engine::Redis),
         "valkey" => Some(Engine::Valkey),
@@ -180,46 +321,24 @@ fn read_statefulset(state: &mut State, sts: StatefulSet) {
         }
         _ => {}
     }
-    let data = state
-        .statefulsets
-        .last()
-        .and_then(|w| w.claims.first())
-        .cloned();
+    let data = sts.claims.first();
     state.storage = data
-        .as_ref()
         .and_then(|(_, size, _)| size.as_deref())
         .and_then(|s| Quantity::parse(s).ok());
-    state.storage_class = data.and_then(|(_, _, class)| class);
-    let limits = spec
-        .template
-        .spec
-        .and_then(|p| p.containers.into_iter().next())
-        .and_then(|c| c.resources)
-        .and_then(|r| r.limits)
-        .unwrap_or_default();
-    state.cpu_limit = limits.get("cpu").and_then(quantity);
-    state.memory_limit = limits.get("memory").and_then(quantity);
+    state.storage_class = data.and_then(|(_, _, class)| class.clone());
+    state.cpu_limit = sts.limits.get("cpu").and_then(quantity);
+    state.memory_limit = sts.limits.get("memory").and_then(quantity);
 }
 
-fn read_config_map(state: &mut State, cm: &ConfigMap) {
-    let recorded = cm
-        .metadata
-        .annotations
-        .as_ref()
-        .and_then(|a| a.get(crate::names::STATE_ANNOTATION))
-        .and_then(|json| serde_json::from_str::<Recorded>(json).ok());
-    if let Some(r) = recorded {
+fn read_config_map(state: &mut State, cm: &ConfigMapFacts) {
+    if let Some(r) = &cm.recorded {
         state.maxmemory = Some(r.maxmemory);
         state.persistence = Some(r.persistence);
         state.quorum = r.quorum;
         state.tls = r.tls;
         state.auth = r.auth;
     }
-    if let Some(slots) = cm
-        .data
-        .as_ref()
-        .and_then(|d| d.get(crate::topology::SLOTS_KEY))
-    {
-        state.slots = SlotMap::parse(slots).ok();
+    if let Some(slots) = &cm.slots {
+        state.slots = Some(slots.clone());
     }
 }

@@ -130,10 +130,10 @@ pub fn committed_files(entry: &Entry, committed: &HashMap<&OsStr, &Vec<u8>>) -> 
             if sha256_hex(bytes) != *digest {
                 return None;
             }
-            Some(File {
-                path: path.clone(),
-                contents: String::from_utf8((*bytes).clone()).ok()?,
-            })
+            Some(File::text(
+                path.clone(),
+                String::from_utf8((*bytes).clone()).ok()?,
+            ))
         })
         .collect()
 }

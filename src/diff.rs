@@ -18,7 +18,9 @@ use serde_yaml::Value;
 use sha2::{Digest, Sha256};
 use similar::TextDiff;
 
+use crate::names::slash;
 use crate::output::File;
+use crate::plan::Facts;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DiffError {
@@ -135,12 +137,21 @@ impl Report {
     }
 }
 
-/// What [`compare`] found: the report, and what its extractor took from the
-/// objects it parsed on each side (deployment, file, extract), in file order.
-pub struct Compared<F> {
+/// What [`compare`] found: the report, and the planner's facts of the
+/// objects it read on each side (deployment, file, facts), in file order.
+pub struct Compared {
     pub report: Report,
-    pub committed: Vec<(String, PathBuf, F)>,
-    pub rendered: Vec<(String, PathBuf, F)>,
+    pub committed: Vec<(String, PathBuf, Facts)>,
+    pub rendered: Vec<(String, PathBuf, Facts)>,
+}
+
+/// One object as the diff knows it: its key, where it is, its digest, and
+/// the planner's facts when it carries state.
+#[derive(Debug, Clone)]
+pub struct ObjectSummary {
+    key: ObjectKey,
+    located: Located,
+    facts: Option<Facts>,
 }
 
 /// Diffs the rendered files against committed ones (path -> bytes, relative
@@ -149,16 +160,15 @@ pub fn diff(
     rendered: &[File],
     committed: &BTreeMap<PathBuf, Vec<u8>>,
 ) -> Result<Report, DiffError> {
-    compare(rendered, committed, &|_: &ObjectKey, _| None::<()>).map(|c| c.report)
+    compare(rendered, committed).map(|c| c.report)
 }
 
-/// [`diff`], handing every object it parses to `extract` (which takes what
-/// it needs, so that nothing is parsed twice).
-pub fn compare<F: Send>(
+/// [`diff`], with the planner's facts of every object it reads (so that
+/// nothing is parsed twice).
+pub fn compare(
     rendered: &[File],
     committed: &BTreeMap<PathBuf, Vec<u8>>,
-    extract: &(dyn Fn(&ObjectKey, serde_json::Value) -> Option<F> + Sync),
-) -> Result<Compared<F>, DiffError> {
+) -> Result<Compared, DiffError> {
     // A file with the same bytes on both sides holds the same objects on
     // both sides: they cancel out, so only differing files are parsed.
     // Keyed by the path's bytes: hashing a Path walks its components.
@@ -177,17 +187,21 @@ pub fn compare<F: Send>(
         rendered
             .iter()
             .filter(|f| !identical.contains(f.path.as_os_str()))
-            .map(|f| (f.path.as_path(), f.contents.as_bytes()))
+            .map(|f| {
+                (
+                    f.path.as_path(),
+                    f.contents.as_bytes(),
+                    f.summaries.0.as_deref(),
+                )
+            })
             .collect(),
-        extract,
     )?;
     let (old, committed_facts) = index(
         committed
             .iter()
             .filter(|(p, _)| !identical.contains(p.as_os_str()))
-            .map(|(p, b)| (p.as_path(), b.as_slice()))
+            .map(|(p, b)| (p.as_path(), b.as_slice(), None))
             .collect(),
-        extract,
     )?;
     let mut objects = Vec::new();
     for (key, n) in &new {
@@ -283,20 +297,27 @@ pub fn with_texts(report: &mut Report, rendered: &[File], committed: &BTreeMap<P
     });
 }
 
-/// Every object of the files (in parallel; in file order), summarised, and
-/// what `extract` takes from each.
+/// Every object of the files (in parallel; in file order): the renderer's
+/// summaries where it made them, else read from the text.
 #[allow(clippy::type_complexity)]
-fn index<F: Send>(
-    files: Vec<(&Path, &[u8])>,
-    extract: &(dyn Fn(&ObjectKey, serde_json::Value) -> Option<F> + Sync),
-) -> Result<(BTreeMap<ObjectKey, Located>, Vec<(String, PathBuf, F)>), DiffError> {
+fn index(
+    files: Vec<(&Path, &[u8], Option<&[ObjectSummary]>)>,
+) -> Result<(BTreeMap<ObjectKey, Located>, Vec<(String, PathBuf, Facts)>), DiffError> {
     let per_file = files
         .into_par_iter()
-        .map(|(path, bytes)| objects(path, bytes, extract))
+        .map(|(path, bytes, summaries)| match summaries {
+            Some(summaries) => Ok(summaries.to_vec()),
+            None => objects(path, bytes),
+        })
         .collect::<Result<Vec<_>, DiffError>>()?;
     let mut out = BTreeMap::new();
     let mut facts = Vec::new();
-    for (key, located, fact) in per_file.into_iter().flatten() {
+    for ObjectSummary {
+        key,
+        located,
+        facts: fact,
+    } in per_file.into_iter().flatten()
+    {
         if let Some(fact) = fact {
             facts.push((located.deployment.clone(), located.file.clone(), fact));
         }
@@ -305,15 +326,8 @@ fn index<F: Send>(
     Ok((out, facts))
 }
 
-/// The objects of one file. A `kustomization.yaml` (build configuration for
-/// kustomize, Argo CD and Flux, with no name of its own) is keyed by its
-/// folder: a hand edit that drops a resource from it shows.
-#[allow(clippy::type_complexity)]
-fn objects<F>(
-    path: &Path,
-    bytes: &[u8],
-    extract: &(dyn Fn(&ObjectKey, serde_json::Value) -> Option<F> + Sync),
-) -> Result<Vec<(ObjectKey, Located, Option<F>)>, DiffError> {
+/// The objects of one file, read from its text.
+fn objects(path: &Path, bytes: &[u8]) -> Result<Vec<ObjectSummary>, DiffError> {
     let mut out = Vec::new();
     if path.extension().is_none_or(|e| e != "yaml" && e != "yml") {
         return Ok(out);
@@ -329,48 +343,56 @@ fn objects<F>(
         if value.is_null() {
             continue;
         }
-        let text = |k: &str| value[k].as_str().unwrap_or_default().to_owned();
-        let meta = |k: &str| value["metadata"][k].as_str().unwrap_or_default().to_owned();
-        let mut key = ObjectKey {
-            api_version: text("apiVersion"),
-            kind: text("kind"),
-            namespace: meta("namespace"),
-            name: meta("name"),
-        };
-        let deployment = if key.api_version.starts_with("kustomize.config.k8s.io/") {
-            key.name = slash(path.parent().unwrap_or(Path::new("")));
-            key.name.clone()
-        } else {
-            deployment_of(path, &value)
-        };
-        let sync_wave = value["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]
-            .as_str()
-            .and_then(|w| w.parse().ok());
-        let mut hasher = HashWriter(Sha256::new());
-        serde_json::to_writer(&mut hasher, &value).expect("a JSON value serialises");
-        let located = Located {
-            file: path.to_path_buf(),
-            doc,
-            deployment,
-            sync_wave,
-            digest: hasher.0.finalize().into(),
-        };
-        let fact = extract(&key, value);
-        out.push((key, located, fact));
+        out.push(summarise(path, doc, value));
     }
     Ok(out)
 }
 
-/// What `extract` takes from each object of one file, with the object's
-/// deployment: for files that [`compare`] did not parse (the same on both sides).
-pub fn extract<F>(
-    path: &Path,
-    bytes: &[u8],
-    extract: &(dyn Fn(&ObjectKey, serde_json::Value) -> Option<F> + Sync),
-) -> Result<Vec<(String, F)>, DiffError> {
-    Ok(objects(path, bytes, extract)?
+/// One object (document `doc` of the file at `path`), summarised. A
+/// `kustomization.yaml` (build configuration for kustomize, Argo CD and
+/// Flux, with no name of its own) is keyed by its folder: a hand edit that
+/// drops a resource from it shows.
+pub fn summarise(path: &Path, doc: usize, value: serde_json::Value) -> ObjectSummary {
+    let text = |k: &str| value[k].as_str().unwrap_or_default().to_owned();
+    let meta = |k: &str| value["metadata"][k].as_str().unwrap_or_default().to_owned();
+    let mut key = ObjectKey {
+        api_version: text("apiVersion"),
+        kind: text("kind"),
+        namespace: meta("namespace"),
+        name: meta("name"),
+    };
+    let deployment = if key.api_version.starts_with("kustomize.config.k8s.io/") {
+        key.name = slash(path.parent().unwrap_or(Path::new("")));
+        key.name.clone()
+    } else {
+        deployment_of(path, &value)
+    };
+    let sync_wave = value["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]
+        .as_str()
+        .and_then(|w| w.parse().ok());
+    let mut hasher = HashWriter(Sha256::new());
+    serde_json::to_writer(&mut hasher, &value).expect("a JSON value serialises");
+    let located = Located {
+        file: path.to_path_buf(),
+        doc,
+        deployment,
+        sync_wave,
+        digest: hasher.0.finalize().into(),
+    };
+    let facts = crate::plan::facts(&key, value);
+    ObjectSummary {
+        key,
+        located,
+        facts,
+    }
+}
+
+/// The planner's facts of each object of one file, with the object's
+/// deployment: for files that [`compare`] did not read (the same on both sides).
+pub fn extract(path: &Path, bytes: &[u8]) -> Result<Vec<(String, Facts)>, DiffError> {
+    Ok(objects(path, bytes)?
         .into_iter()
-        .filter_map(|(_, located, fact)| Some((located.deployment, fact?)))
+        .filter_map(|s| Some((s.located.deployment, s.facts?)))
         .collect())
 }
 
@@ -385,14 +407,6 @@ impl std::io::Write for HashWriter {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
-}
-
-/// A path with `/` between its components, whatever the platform.
-fn slash(path: &Path) -> String {
-    path.components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
 }
 
 /// The deployment an object belongs to: its folder, or for an Argo CD / Flux

@@ -83,6 +83,20 @@ pub const STATE_ANNOTATION: &str = "redis-gitops.io/state";
 
 /// The PersistentVolumeClaim a StatefulSet makes for pod `ordinal` from its
 /// volumeClaimTemplate `claim` (Kubernetes' rule).
+/// A deployment's name in plans and `--allow-blocked`: its output folder,
+/// relative to the output folder, with `/` between components.
+pub fn deployment(dir: &Path, name: &str) -> String {
+    slash(&dir.join(name))
+}
+
+/// A path with `/` between its components, whatever the platform.
+pub fn slash(path: &Path) -> String {
+    path.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 pub fn pvc(claim: &str, statefulset: &str, ordinal: u32) -> String {
     format!("{claim}-{statefulset}-{ordinal}")
 }

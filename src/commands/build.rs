@@ -1,9 +1,12 @@
 //! `build`: render every spec and write the output folder, refusing every
 //! change `plan` blocks against what is deployed.
 
+use std::ffi::OsStr;
+use std::path::Path;
+
 use anyhow::bail;
 
-use super::{Cx, Rendered, Reporter, load_and_render, project};
+use super::{Against, Cx, Rendered, Reporter, load_and_render, project};
 use crate::output::{self, File};
 use crate::spec::validate::Redis;
 
@@ -21,20 +24,23 @@ pub(super) fn run(cx: &Cx, allow_blocked: &[String]) -> anyhow::Result<u8> {
             specs_dir.display()
         );
     }
+    // Blocked is relative to what is deployed: in git, the output at HEAD.
+    let at_head = project::head()
+        .then(|| output::read_git(out, "HEAD").ok())
+        .flatten();
+    let against = at_head
+        .as_ref()
+        .map_or(Against::Disk, |h| Against::These(&h.generated));
     let Some(Rendered {
         specs,
         committed: existing,
         files,
         stranded,
-    }) = load_and_render(cx)?
+    }) = load_and_render(cx, against)?
     else {
         return Ok(2);
     };
     refuse_stranded_slots(&specs, &stranded)?;
-    // Blocked is relative to what is deployed: in git, the output at HEAD.
-    let at_head = project::head()
-        .then(|| output::read_git(out, "HEAD").ok())
-        .flatten();
     if refuse_blocked(
         &specs,
         &files,
@@ -87,19 +93,40 @@ fn refuse_blocked(
     allow: &[String],
     reporter: &Reporter,
 ) -> anyhow::Result<bool> {
-    let plan = crate::plan::plan(specs, files, &existing.generated)?;
+    // Only a deployment on both sides can be blocked: a new one is created,
+    // a removed one pruned (its volumes kept). The others are not planned.
+    let rendered_in: std::collections::HashSet<_> =
+        files.iter().filter_map(|f| folder(&f.path)).collect();
+    let committed_in: std::collections::HashSet<_> = existing
+        .generated
+        .keys()
+        .filter_map(|p| folder(p))
+        .collect();
+    let both: Vec<File> = files
+        .iter()
+        .filter(|f| folder(&f.path).is_some_and(|d| committed_in.contains(d)))
+        .cloned()
+        .collect();
+    let committed: std::collections::BTreeMap<_, _> = existing
+        .generated
+        .iter()
+        .filter(|(p, _)| folder(p).is_some_and(|d| rendered_in.contains(d)))
+        .map(|(p, b)| (p.clone(), b.clone()))
+        .collect();
+    let plan = crate::plan::plan(specs, &both, &committed)?;
     let normalise = |d: &str| d.trim_matches('/').replace('\\', "/");
     let allowed: Vec<String> = allow.iter().map(|a| normalise(a)).collect();
-    let known: Vec<&str> = plan
-        .deployments
+    // Deployments are named by their output folder: the specs' and the committed ones.
+    let known: Vec<String> = specs
         .iter()
-        .map(|d| d.deployment.as_str())
+        .map(|r| crate::names::deployment(&r.dir, &r.name))
+        .chain(plan.deployments.iter().map(|d| d.deployment.clone()))
         .collect();
     for a in &allowed {
-        if !known.contains(&a.as_str()) {
+        if !known.contains(a) {
             bail!(
                 "--allow-blocked {a}: no deployment of that name (deployments are named by their output folder, e.g. {})",
-                known.first().unwrap_or(&"payments/orders")
+                known.first().map_or("payments/orders", String::as_str)
             );
         }
     }
@@ -141,4 +168,9 @@ fn refuse_blocked(
         eprintln!("error: blocked change(s); nothing was written");
     }
     Ok(refused)
+}
+
+/// The folder of an output file.
+fn folder(path: &Path) -> Option<&OsStr> {
+    path.parent().map(Path::as_os_str)
 }

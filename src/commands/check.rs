@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use super::{Cx, Rendered, emit, load_and_render};
+use super::{Against, Cx, Rendered, emit, load_and_render};
 use crate::cli::ReportFormat;
 use crate::output;
 
@@ -15,7 +15,7 @@ pub(super) fn run(cx: &Cx) -> anyhow::Result<u8> {
         committed: existing,
         files,
         ..
-    }) = load_and_render(cx)?
+    }) = load_and_render(cx, Against::Nothing)?
     else {
         if reporter.format == ReportFormat::Json {
             emit(&format!(

@@ -4,7 +4,7 @@
 use std::io::IsTerminal;
 use std::path::Path;
 
-use super::{Cx, Rendered, Reporter, colored, emit, load_and_render, project};
+use super::{Against, Cx, Rendered, Reporter, colored, emit, load_and_render, project};
 use crate::cli::{DiffArgs, DiffFormat};
 use crate::{diff, output};
 
@@ -12,20 +12,25 @@ pub(super) fn run(cx: &Cx, args: &DiffArgs) -> anyhow::Result<u8> {
     let (out, reporter) = (&cx.output, &cx.reporter);
     // The diff goes to stdout: coloured when stdout is a terminal.
     let color = colored(cx.color, std::io::stdout().is_terminal());
-    // Rendered as `build` would render now; compared with the work tree or a revision.
+    // Compared with a revision, or the work tree.
+    let revision = match (&args.from_git, args.working_tree) {
+        (Some(rev), _) => Some(output::read_git(out, rev)?),
+        (None, false) if at_head(out, "diff", reporter) => Some(output::read_git(out, "HEAD")?),
+        _ => None,
+    };
+    // Rendered as `build` would render now.
+    let against = revision
+        .as_ref()
+        .map_or(Against::Disk, |r| Against::These(&r.generated));
     let Some(Rendered {
         committed: existing,
         files,
         ..
-    }) = load_and_render(cx)?
+    }) = load_and_render(cx, against)?
     else {
         return Ok(2);
     };
-    let committed = match (&args.from_git, args.working_tree) {
-        (Some(rev), _) => output::read_git(out, rev)?,
-        (None, false) if at_head(out, "diff", reporter) => output::read_git(out, "HEAD")?,
-        _ => existing,
-    };
+    let committed = revision.unwrap_or(existing);
     let mut report = diff::diff(&files, &committed.generated)?;
     if reporter.quiet {
         return Ok(u8::from(args.exit_code && !report.is_empty()));

@@ -324,12 +324,14 @@ fn read_templates(
     Ok(out)
 }
 
-/// Renders validated specs in memory, with the built-in or overriding templates.
+/// Renders validated specs in memory, with the built-in or overriding
+/// templates; summarised where they differ from `compare_with`.
 pub fn compile(
     specs: &[Redis],
     templates: Option<&Path>,
     output: &Path,
     committed: &output::Existing,
+    compare_with: Option<&std::collections::BTreeMap<PathBuf, Vec<u8>>>,
 ) -> anyhow::Result<render::Rendered> {
     let templates = Templates::new(&read_templates(templates)?)?;
     let output_path = project::repo_path(output);
@@ -340,6 +342,7 @@ pub fn compile(
             templates: &templates,
             output_path: output_path.as_deref(),
             committed: &committed.generated,
+            compare_with,
         },
         cache.as_ref(),
     )
@@ -363,18 +366,38 @@ struct Rendered {
     stranded: Vec<Vec<crate::topology::Stranded>>,
 }
 
+/// What the rendered output is about to be compared with.
+enum Against<'a> {
+    /// Nothing object by object (`check` compares bytes).
+    Nothing,
+    /// The output folder as it is on disk.
+    Disk,
+    /// These files (path -> bytes), e.g. the output at a git revision.
+    These(&'a std::collections::BTreeMap<PathBuf, Vec<u8>>),
+}
+
 /// Loads and validates the specs, reads the output folder and renders
 /// against it, as `build` writes; `None` when the specs have errors, which
 /// are reported already.
-fn load_and_render(cx: &Cx) -> anyhow::Result<Option<Rendered>> {
+fn load_and_render(cx: &Cx, against: Against<'_>) -> anyhow::Result<Option<Rendered>> {
     let (out, templates) = (&cx.output, cx.templates.as_deref());
     let Some((_, specs)) = load_and_validate(&cx.specs, &cx.reporter) else {
         return Ok(None);
     };
     let committed = output::read(out)?;
     let state = project::slot_state(out, &committed);
-    let render::Rendered { files, stranded } =
-        compile(&specs, templates, out, state.as_ref().unwrap_or(&committed))?;
+    let compare_with = match against {
+        Against::Nothing => None,
+        Against::Disk => Some(&committed.generated),
+        Against::These(files) => Some(files),
+    };
+    let render::Rendered { files, stranded } = compile(
+        &specs,
+        templates,
+        out,
+        state.as_ref().unwrap_or(&committed),
+        compare_with,
+    )?;
     Ok(Some(Rendered {
         specs,
         committed,

@@ -3,7 +3,7 @@
 
 use anyhow::bail;
 
-use super::{Cx, Rendered, emit, load_and_render};
+use super::{Against, Cx, Rendered, emit, load_and_render};
 use crate::cli::{PlanArgs, PlanFormat};
 use crate::output;
 
@@ -31,7 +31,12 @@ pub(super) fn run(cx: &Cx, args: &PlanArgs) -> anyhow::Result<u8> {
         committed,
         files,
         ..
-    }) = load_and_render(cx)?
+    }) = load_and_render(
+        cx,
+        source
+            .as_ref()
+            .map_or(Against::Disk, |s| Against::These(&s.generated)),
+    )?
     else {
         return Ok(2);
     };

@@ -18,10 +18,11 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 pub use format::{Format, format};
-use state::{Facts, Template, states_of};
-pub use state::{State, Workload, states};
+pub use state::{Facts, State, Workload, facts, states};
+use state::{Template, states_of};
 
 use crate::diff::{self, Change};
+use crate::names::slash;
 use crate::output::File;
 use crate::spec::validate::Redis;
 use crate::topology::slots::{Move, SLOTS};
@@ -146,7 +147,7 @@ pub fn plan(
 ) -> Result<Plan, diff::DiffError> {
     // One pass: the diff parses each differing document once and hands the
     // objects that carry state to the planner's extractor.
-    let compared = diff::compare(rendered, committed, &state::facts)?;
+    let compared = diff::compare(rendered, committed)?;
     let report = compared.report;
     // Only deployments with a changed object need their state read.
     let touched: BTreeSet<&str> = report
@@ -172,7 +173,7 @@ pub fn plan(
                     .is_some_and(|d| touched.contains(slash(d).as_str()))
         })
         .flat_map_iter(|f| {
-            diff::extract(&f.path, f.contents.as_bytes(), &state::facts)
+            diff::extract(&f.path, f.contents.as_bytes())
                 .unwrap_or_default()
                 .into_iter()
                 .map(|(d, facts)| (d, f.path.clone(), facts))
@@ -197,7 +198,7 @@ pub fn plan(
         .filter_map(|r| {
             let d = r.dataset.as_ref()?;
             Some((
-                slash(&r.dir.join(&r.name)),
+                crate::names::deployment(&r.dir, &r.name),
                 u64::try_from(d.whole_units()).unwrap_or(0),
             ))
         })
@@ -272,14 +273,6 @@ fn templates<'a>(facts: &[&'a Fact]) -> BTreeMap<&'a str, BTreeMap<&'a str, &'a 
         }
     }
     out
-}
-
-/// A path with `/` between its components, whatever the platform.
-fn slash(p: &Path) -> String {
-    p.components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
 }
 
 /// The file name prefixes of the kinds that carry state.

@@ -276,7 +276,7 @@ pub fn states<'a>(
 ) -> BTreeMap<String, State> {
     let facts: Vec<(String, Facts)> = files
         .into_iter()
-        .flat_map(|(path, bytes)| crate::diff::extract(path, bytes, &facts).unwrap_or_default())
+        .flat_map(|(path, bytes)| crate::diff::extract(path, bytes).unwrap_or_default())
         .collect();
     states_of(facts.iter().map(|(d, f)| (d.as_str(), f)))
 }

@@ -244,7 +244,7 @@ pub fn render(redis: &Redis, templates: &Templates) -> Result<Rendered, Template
         ..ConfigMap::default()
     };
     Ok(Rendered {
-        object: Object::typed(&cm),
+        object: Object::typed(cm),
         checksums,
     })
 }

@@ -20,6 +20,7 @@ pub mod workload;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use rayon::prelude::*;
@@ -27,7 +28,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::names::{component, label};
-use crate::output::{File, header};
+use crate::output::{File, Summaries, header};
 use crate::spec::model::Engine;
 use crate::spec::validate::{Redis, Topology};
 use crate::topology::slots::SlotMap;
@@ -43,32 +44,62 @@ pub const METRICS_PORT: i32 = 9121;
 /// `automountServiceAccountToken`...).
 const KINDS_WITH_FIELDS_BEFORE_KIND: &[&str] = &["ConfigMap", "Secret", "ServiceAccount"];
 
+/// A rendered object as a JSON value, made on demand: only a deployment
+/// whose files are compared (see [`Inputs::compare_with`]) asks.
+#[derive(Clone)]
+pub struct Values(pub Vec<Arc<dyn Fn() -> Value + Send + Sync>>);
+
+impl PartialEq for Values {
+    fn eq(&self, _: &Values) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for Values {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} value(s)", self.0.len())
+    }
+}
+
 /// One Kubernetes object, as the YAML document it is written as.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Object {
     pub kind: String,
     pub name: String,
     pub yaml: String,
+    /// The same object as a JSON value, on demand (see [`Values`]).
+    pub value: Values,
 }
 
 impl Object {
     /// From a typed k8s-openapi object (whose serialisation carries apiVersion
     /// and kind), serialised straight to YAML: no intermediate JSON value.
-    pub fn typed<T: k8s_openapi::Resource + k8s_openapi::Metadata<Ty = ObjectMeta> + Serialize>(
-        obj: &T,
+    pub fn typed<
+        T: k8s_openapi::Resource
+            + k8s_openapi::Metadata<Ty = ObjectMeta>
+            + Serialize
+            + Send
+            + Sync
+            + 'static,
+    >(
+        obj: T,
     ) -> Object {
         // k8s-openapi writes apiVersion and kind first, then the other fields
         // sorted; where a field sorts before `kind` the object goes through a
         // (sorted) JSON value instead.
         let yaml = if KINDS_WITH_FIELDS_BEFORE_KIND.contains(&T::KIND) {
-            yaml(&serde_json::to_value(obj).expect("k8s-openapi objects serialise"))
+            yaml(&serde_json::to_value(&obj).expect("k8s-openapi objects serialise"))
         } else {
-            yaml(obj)
+            yaml(&obj)
         };
         Object {
             kind: T::KIND.to_owned(),
             name: obj.metadata().name.clone().unwrap_or_default(),
             yaml,
+            // Kept (not copied) until the deployment is rendered.
+            value: Values(vec![Arc::new(move || {
+                serde_json::to_value(&obj).expect("k8s-openapi objects serialise")
+            })]),
         }
     }
 
@@ -79,10 +110,12 @@ impl Object {
             .as_str()
             .unwrap_or_default()
             .to_owned();
+        let value = prune(value);
         Object {
             kind,
             name,
-            yaml: yaml(&prune(value)),
+            yaml: yaml(&value),
+            value: Values(vec![Arc::new(move || value.clone())]),
         }
     }
 
@@ -136,6 +169,11 @@ pub struct Inputs<'a> {
     pub output_path: Option<&'a str>,
     /// The committed output (path -> bytes), whose slot maps are state.
     pub committed: &'a BTreeMap<PathBuf, Vec<u8>>,
+    /// What the output will be compared with (`diff`, `plan`, `build`):
+    /// each object of a file that differs from it there, in a deployment
+    /// it has, is summarised as it is rendered, so the diff need not parse
+    /// the text back.
+    pub compare_with: Option<&'a BTreeMap<PathBuf, Vec<u8>>>,
 }
 
 /// What rendering the specs gives.
@@ -205,19 +243,22 @@ pub fn assemble(
             files.push(object_file(&dir, &header(&redis.source.display()), obj));
             names.push(obj.file_name());
         }
-        files.push(kustomization_file(
-            &dir,
-            &header(&format!(
-                "the specs in {}",
-                objects[0]
-                    .1
-                    .source
-                    .parent()
-                    .unwrap_or(Path::new(""))
-                    .display()
-            )),
-            names,
-        ));
+        files.push(
+            kustomization_file(
+                &dir,
+                &header(&format!(
+                    "the specs in {}",
+                    objects[0]
+                        .1
+                        .source
+                        .parent()
+                        .unwrap_or(Path::new(""))
+                        .display()
+                )),
+                names,
+            )
+            .0,
+        );
     }
     // Byte order of the path: as stable as component order, and far cheaper.
     files.sort_by(|a, b| a.path.as_os_str().cmp(b.path.as_os_str()));
@@ -225,24 +266,22 @@ pub fn assemble(
 }
 
 fn object_file(dir: &Path, header: &str, obj: &Object) -> File {
-    File {
-        path: dir.join(obj.file_name()),
-        contents: [header, &obj.yaml].concat(),
-    }
+    File::text(dir.join(obj.file_name()), [header, &obj.yaml].concat())
 }
 
-/// A `kustomization.yaml` listing `names` (sorted here).
-fn kustomization_file(dir: &Path, header: &str, mut names: Vec<String>) -> File {
+/// A `kustomization.yaml` listing `names` (sorted here), and its value.
+fn kustomization_file(dir: &Path, header: &str, mut names: Vec<String>) -> (File, Values) {
     names.sort();
     let kustomization = serde_json::json!({
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",
         "resources": names,
     });
-    File {
-        path: dir.join("kustomization.yaml"),
-        contents: [header, &yaml(&kustomization)].concat(),
-    }
+    let file = File::text(
+        dir.join("kustomization.yaml"),
+        [header, &yaml(&kustomization)].concat(),
+    );
+    (file, Values(vec![Arc::new(move || kustomization.clone())]))
 }
 
 /// The slot map a cluster deployment commits, derived from the committed one.
@@ -314,14 +353,41 @@ pub fn render_deployment(redis: &Redis, inputs: &Inputs) -> Result<Deployment, R
         None => (None, Vec::new()),
     };
     let mut job = None;
+    let mut values = Vec::new();
     for obj in render_objects(redis, inputs.templates, map.as_ref())? {
         files.push(object_file(&dir, &header, &obj));
         names.push(obj.file_name());
         if obj.kind == "Job" {
             job = Some(obj.name.clone());
         }
+        values.push(obj.value);
     }
-    files.push(kustomization_file(&dir, &header, names));
+    let (kustomization, value) = kustomization_file(&dir, &header, names);
+    files.push(kustomization);
+    values.push(value);
+    if let Some(against) = inputs.compare_with {
+        // Only a deployment that is there to compare with: a new one's
+        // files are all added, and only a printed diff reads them.
+        let there = against
+            .range::<Path, _>((
+                std::ops::Bound::Excluded(dir.as_path()),
+                std::ops::Bound::Unbounded,
+            ))
+            .next()
+            .is_some_and(|(p, _)| p.starts_with(&dir));
+        for (file, values) in files.iter_mut().zip(values).filter(|_| there) {
+            if against.get(&file.path).map(Vec::as_slice) != Some(file.contents.as_bytes()) {
+                file.summaries = Summaries(Some(
+                    values
+                        .0
+                        .iter()
+                        .enumerate()
+                        .map(|(doc, value)| crate::diff::summarise(&file.path, doc, value()))
+                        .collect(),
+                ));
+            }
+        }
+    }
     Ok(Deployment {
         files,
         job,
@@ -344,23 +410,27 @@ pub fn render_objects(
     let job_hash = topology.as_ref().map(|(_, hash)| hash.clone());
     objects.extend(topology.map(|(obj, _)| obj));
     objects.extend([
-        Object::typed(&policy::service_account(redis)),
-        Object::typed(&policy::network_policy(redis)),
+        Object::typed(policy::service_account(redis)),
+        Object::typed(policy::network_policy(redis)),
     ]);
-    objects.extend(services::render(redis).iter().map(Object::typed));
+    objects.extend(services::render(redis).into_iter().map(Object::typed));
     objects.extend(
         workload::render(redis, &config.checksums)
-            .iter()
+            .into_iter()
             .map(Object::typed),
     );
-    objects.extend(policy::disruption_budgets(redis).iter().map(Object::typed));
+    objects.extend(
+        policy::disruption_budgets(redis)
+            .into_iter()
+            .map(Object::typed),
+    );
     objects.extend(monitoring::render(redis));
     objects.extend(secrets::render(redis));
     if let Some(hash) = job_hash {
-        objects.push(Object::typed(&job::network_policy(redis)));
-        objects.push(Object::typed(&job::render(redis, &hash)));
+        objects.push(Object::typed(job::network_policy(redis)));
+        objects.push(Object::typed(job::render(redis, &hash)));
         if let Some(schedule) = &redis.repair_schedule {
-            objects.push(Object::typed(&job::repair(redis, schedule)));
+            objects.push(Object::typed(job::repair(redis, schedule)));
         }
     }
     Ok(objects)
@@ -522,6 +592,7 @@ mod tests {
                 templates: &templates,
                 output_path: Some("output"),
                 committed: &committed,
+                compare_with: None,
             },
         )
         .unwrap()

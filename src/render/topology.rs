@@ -90,5 +90,5 @@ pub fn render(
         data: Some(data),
         ..ConfigMap::default()
     };
-    Ok(Some((Object::typed(&cm), hash)))
+    Ok(Some((Object::typed(cm), hash)))
 }

@@ -1,12 +1,14 @@
 //! The loader, validator and renderer never panic, whatever the input:
 //! mutated demo specs, random bytes, empty, huge and deeply nested files.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
+use redis_gitops::output::File;
 use redis_gitops::render::{Inputs, render_all, templates::Templates};
 use redis_gitops::spec::load::load_files;
-use redis_gitops::spec::validate::validate_all;
+use redis_gitops::spec::validate::{Redis, validate_all};
 
 fn demo_inputs() -> Vec<(PathBuf, Vec<u8>)> {
     let root = crate::common::demo_specs();
@@ -23,20 +25,86 @@ fn demo_inputs() -> Vec<(PathBuf, Vec<u8>)> {
 fn compile(root: &Path, inputs: Vec<(PathBuf, Vec<u8>)>) {
     let loaded = load_files(root, inputs);
     let (valid, _diags) = validate_all(&loaded.specs, &loaded.sources);
+    let files = render(&valid, None);
+    for file in &files {
+        crate::common::assert_sorted_keys(&file.path.display().to_string(), &file.contents);
+    }
+    summaries_are_the_text(&valid, &files);
+}
+
+fn render(valid: &[Redis], compare_with: Option<&BTreeMap<PathBuf, Vec<u8>>>) -> Vec<File> {
     let templates = Templates::builtin();
-    let files = render_all(
-        &valid,
+    render_all(
+        valid,
         &Inputs {
             templates: &templates,
             output_path: Some("output"),
             committed: &Default::default(),
+            compare_with,
         },
     )
     .unwrap()
-    .files;
-    for file in &files {
-        crate::common::assert_sorted_keys(&file.path.display().to_string(), &file.contents);
-    }
+    .files
+}
+
+/// The same text with a blank line more: the same objects, other bytes.
+fn respaced(files: &[File]) -> BTreeMap<PathBuf, Vec<u8>> {
+    files
+        .iter()
+        .map(|f| (f.path.clone(), format!("{}\n", f.contents).into_bytes()))
+        .collect()
+}
+
+/// The diff takes the renderer's summaries for what it renders now, and
+/// reads what is committed from its text: both must describe the same
+/// objects, or a fleet-wide change would show objects as changed that are
+/// not (or hide real ones).
+fn summaries_are_the_text(valid: &[Redis], files: &[File]) {
+    let committed = respaced(files);
+    let summarised = render(valid, Some(&committed));
+    let entry = |f: &&File| {
+        f.path
+            .components()
+            .any(|c| c.as_os_str().to_string_lossy().starts_with('_'))
+    };
+    assert!(
+        summarised
+            .iter()
+            .filter(|f| !entry(f))
+            .all(|f| f.summaries.0.is_some()),
+        "every file of a deployment that differs is summarised"
+    );
+    let report = redis_gitops::diff::diff(&summarised, &committed).unwrap();
+    let shown: Vec<String> = report.objects.iter().map(|o| o.key.to_string()).collect();
+    assert!(shown.is_empty(), "summaries and text differ: {shown:?}");
+}
+
+#[test]
+fn the_renderers_summaries_describe_what_it_writes() {
+    let root = crate::common::demo_specs();
+    let loaded = load_files(&root, demo_inputs());
+    let (valid, _) = validate_all(&loaded.specs, &loaded.sources);
+    let files = render(&valid, None);
+    assert!(
+        files.iter().all(|f| f.summaries.0.is_none()),
+        "none unless asked"
+    );
+    summaries_are_the_text(&valid, &files);
+    // And the comparison can fail: a label changed in the committed text shows.
+    let mut committed = respaced(&files);
+    let (path, bytes) = committed
+        .iter_mut()
+        .find(|(p, _)| p.to_string_lossy().contains("statefulset-"))
+        .unwrap();
+    *bytes = String::from_utf8(bytes.clone())
+        .unwrap()
+        .replace("managed-by: redis-gitops", "managed-by: helm")
+        .into_bytes();
+    let path = path.clone();
+    let summarised = render(&valid, Some(&committed));
+    let report = redis_gitops::diff::diff(&summarised, &committed).unwrap();
+    let changed: Vec<&PathBuf> = report.objects.iter().map(|o| &o.file).collect();
+    assert_eq!(changed, [&path]);
 }
 
 #[derive(Debug, Clone)]
@@ -196,6 +264,7 @@ fn parallel_rendering_gives_the_bytes_of_serial_rendering() {
         templates: &templates,
         output_path: Some("output"),
         committed: &Default::default(),
+        compare_with: None,
     };
     let parallel = render_all(&valid, &inputs).unwrap().files;
     let serial = rayon::ThreadPoolBuilder::new()

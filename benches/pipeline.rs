@@ -54,6 +54,7 @@ fn pipeline(c: &mut Criterion) {
         templates: &templates,
         output_path: Some("output"),
         committed: &Default::default(),
+        compare_with: None,
     };
 
     c.bench_function(&format!("load {deployments} specs"), |b| {

@@ -54,6 +54,7 @@ fn pipeline(c: &mut Criterion) {
         templates: &templates,
         output_path: Some("output"),
         committed: &Default::default(),
+        slot_maps: None,
         compare_with: None,
     };
 

@@ -14,7 +14,7 @@
 //! else `$XDG_CACHE_HOME/redis-gitops`, else `~/.cache/redis-gitops`;
 //! `REDIS_GITOPS_CACHE=off` disables it.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ffi::OsStr;
 use std::path::PathBuf;
 
@@ -153,8 +153,9 @@ pub fn render_all(
     // Path bytes as keys: hashing a Path walks its components.
     let lookup: HashMap<&OsStr, &Vec<u8>> = inputs
         .committed
-        .iter()
-        .map(|(p, b)| (p.as_os_str(), b))
+        .keys()
+        .chain(inputs.slot_maps.into_iter().flat_map(BTreeMap::keys))
+        .filter_map(|p| Some((p.as_os_str(), inputs.committed_file(p)?)))
         .collect();
     let deployments = specs
         .par_iter()
@@ -178,8 +179,7 @@ fn render_cached(
         inputs.templates.fingerprint().as_bytes(),
         inputs.output_path.map_or(&b"\0"[..], str::as_bytes),
         inputs
-            .committed
-            .get(&topology)
+            .committed_file(&topology)
             .map_or(&[][..], Vec::as_slice),
     ]);
     if let Some(entry) = cache.get(&key) {

@@ -405,32 +405,77 @@ pub fn read_git_where(
     if entries.is_empty() {
         return Ok(existing);
     }
-    let input: String = entries.iter().map(|(_, oid)| format!("{oid}\n")).collect();
-    let batch = run(&["cat-file", "--batch"], Some(input.as_bytes()))?;
+    // A file of the work tree whose git object ID is the recorded one holds
+    // exactly the committed bytes: read from disk (and hashed) it costs no
+    // git object lookup, which is most of reading a revision's output.
+    let on_disk: Vec<Option<Vec<u8>>> = entries
+        .par_iter()
+        .map(|(rel, oid)| {
+            let bytes = std::fs::read(root.join(rel)).ok()?;
+            (git_blob_id(&bytes) == *oid).then_some(bytes)
+        })
+        .collect();
+    let wanted: Vec<&str> = entries
+        .iter()
+        .zip(&on_disk)
+        .filter(|(_, d)| d.is_none())
+        .map(|((_, oid), _)| oid.as_str())
+        .collect();
+    let batch = if wanted.is_empty() {
+        Vec::new()
+    } else {
+        let input: String = wanted.iter().map(|oid| format!("{oid}\n")).collect();
+        run(&["cat-file", "--batch"], Some(input.as_bytes()))?
+    };
     let mut rest = batch.as_slice();
-    for (rel, _) in entries {
-        let bad = || git_err("cat-file", "unexpected output".into());
-        let nl = rest.iter().position(|b| *b == b'\n').ok_or_else(bad)?;
-        let head = String::from_utf8_lossy(&rest[..nl]).into_owned();
-        let size: usize = head
-            .rsplit(' ')
-            .next()
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(bad)?;
-        let body = rest.get(nl + 1..nl + 1 + size).ok_or_else(bad)?;
-        if is_generated(body) {
-            existing.generated.insert(rel, body.to_vec());
+    for ((rel, _), disk) in entries.into_iter().zip(on_disk) {
+        let body = match disk {
+            Some(bytes) => bytes,
+            None => {
+                let bad = || git_err("cat-file", "unexpected output".into());
+                let nl = rest.iter().position(|b| *b == b'\n').ok_or_else(bad)?;
+                let head = String::from_utf8_lossy(&rest[..nl]).into_owned();
+                let size: usize = head
+                    .rsplit(' ')
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .ok_or_else(bad)?;
+                let body = rest.get(nl + 1..nl + 1 + size).ok_or_else(bad)?.to_vec();
+                rest = rest.get(nl + 2 + size..).unwrap_or_default();
+                body
+            }
+        };
+        if is_generated(&body) {
+            existing.generated.insert(rel, body);
         } else {
             existing.foreign.push(rel);
         }
-        rest = rest.get(nl + 2 + size..).unwrap_or_default();
     }
     Ok(existing)
+}
+
+/// The object ID git gives these bytes as a blob (SHA-1 repositories; in a
+/// SHA-256 repository it matches nothing, and every file is read from git).
+fn git_blob_id(bytes: &[u8]) -> String {
+    use sha1::Digest as _;
+    let mut h = sha1::Sha1::new();
+    h.update(format!("blob {}\0", bytes.len()).as_bytes());
+    h.update(bytes);
+    crate::digest::hex(&h.finalize())
 }
 
 #[cfg(test)]
 mod tests {
     use super::OutputError;
+
+    #[test]
+    fn blob_ids_are_gits() {
+        // `printf 'hello\n' | git hash-object --stdin`
+        assert_eq!(
+            super::git_blob_id(b"hello\n"),
+            "ce013625030ba8dba906f756967f9e9ca394464a"
+        );
+    }
 
     #[test]
     fn an_io_error_is_told_once() {

@@ -102,18 +102,23 @@ fn refuse_blocked(
         .keys()
         .filter_map(|p| folder(p))
         .collect();
-    let both: Vec<File> = files
-        .iter()
-        .filter(|f| folder(&f.path).is_some_and(|d| committed_in.contains(d)))
-        .cloned()
-        .collect();
-    let committed: std::collections::BTreeMap<_, _> = existing
-        .generated
-        .iter()
-        .filter(|(p, _)| folder(p).is_some_and(|d| rendered_in.contains(d)))
-        .map(|(p, b)| (p.clone(), b.clone()))
-        .collect();
-    let plan = crate::plan::plan(specs, &both, &committed)?;
+    let plan = if rendered_in == committed_in {
+        // The usual case: the same deployments on both sides; no copies.
+        crate::plan::plan(specs, files, &existing.generated)?
+    } else {
+        let both: Vec<File> = files
+            .iter()
+            .filter(|f| folder(&f.path).is_some_and(|d| committed_in.contains(d)))
+            .cloned()
+            .collect();
+        let committed: std::collections::BTreeMap<_, _> = existing
+            .generated
+            .iter()
+            .filter(|(p, _)| folder(p).is_some_and(|d| rendered_in.contains(d)))
+            .map(|(p, b)| (p.clone(), b.clone()))
+            .collect();
+        crate::plan::plan(specs, &both, &committed)?
+    };
     let normalise = |d: &str| d.trim_matches('/').replace('\\', "/");
     let allowed: Vec<String> = allow.iter().map(|a| normalise(a)).collect();
     // Deployments are named by their output folder: the specs' and the committed ones.

@@ -331,6 +331,7 @@ pub fn compile(
     templates: Option<&Path>,
     output: &Path,
     committed: &output::Existing,
+    slot_maps: Option<&std::collections::BTreeMap<PathBuf, Vec<u8>>>,
     compare_with: Option<&std::collections::BTreeMap<PathBuf, Vec<u8>>>,
 ) -> anyhow::Result<render::Rendered> {
     let templates = Templates::new(&read_templates(templates)?)?;
@@ -342,6 +343,7 @@ pub fn compile(
             templates: &templates,
             output_path: output_path.as_deref(),
             committed: &committed.generated,
+            slot_maps,
             compare_with,
         },
         cache.as_ref(),
@@ -385,7 +387,7 @@ fn load_and_render(cx: &Cx, against: Against<'_>) -> anyhow::Result<Option<Rende
         return Ok(None);
     };
     let committed = output::read(out)?;
-    let state = project::slot_state(out, &committed);
+    let slot_maps = project::slot_state(out);
     let compare_with = match against {
         Against::Nothing => None,
         Against::Disk => Some(&committed.generated),
@@ -395,7 +397,8 @@ fn load_and_render(cx: &Cx, against: Against<'_>) -> anyhow::Result<Option<Rende
         &specs,
         templates,
         out,
-        state.as_ref().unwrap_or(&committed),
+        &committed,
+        slot_maps.as_ref(),
         compare_with,
     )?;
     Ok(Some(Rendered {

@@ -6,14 +6,14 @@ use std::path::{Path, PathBuf};
 
 use crate::output;
 
-/// The committed output the slot maps derive from. In a git repository each
+/// The committed topology files the slot maps derive from. In a git repository each
 /// topology ConfigMap counts as committed at HEAD: a map that was built but
 /// never committed was never applied, so there is nothing to preserve (a new
 /// 3-shard spec edited to 6 before its first commit gets the even 6-shard
 /// split, not a fragmented one), and a map built twice since the last commit
 /// derives from the deployed one. Outside git (or when git cannot read the
-/// output), the output folder as it is: `None`.
-pub(super) fn slot_state(out: &Path, on_disk: &output::Existing) -> Option<output::Existing> {
+/// output), those of the output folder as it is: `None`.
+pub(super) fn slot_state(out: &Path) -> Option<std::collections::BTreeMap<PathBuf, Vec<u8>>> {
     let is_topology = |p: &Path| {
         p.file_name()
             .is_some_and(|n| crate::names::is_topology_file(&n.to_string_lossy()))
@@ -21,18 +21,11 @@ pub(super) fn slot_state(out: &Path, on_disk: &output::Existing) -> Option<outpu
     if !head() {
         return None;
     }
-    let at_head = output::read_git_where(out, "HEAD", is_topology).ok()?;
-    let mut state = output::Existing {
-        generated: on_disk
-            .generated
-            .iter()
-            .filter(|(p, _)| !is_topology(p))
-            .map(|(p, b)| (p.clone(), b.clone()))
-            .collect(),
-        foreign: on_disk.foreign.clone(),
-    };
-    state.generated.extend(at_head.generated);
-    Some(state)
+    Some(
+        output::read_git_where(out, "HEAD", is_topology)
+            .ok()?
+            .generated,
+    )
 }
 
 /// Whether the working directory is in a git repository with a commit.

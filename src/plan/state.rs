@@ -9,7 +9,6 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::ConfigMap;
 use serde::Serialize;
 
@@ -117,38 +116,41 @@ fn digest(value: &impl Serialize) -> [u8; 32] {
 }
 
 impl Template {
-    fn of(t: &serde_json::Value) -> Template {
+    /// The parts of a pod template (taken, not copied: it is large).
+    fn of(mut t: serde_json::Value) -> Template {
         use serde_json::Value;
-        let each = |field: &str| -> Vec<Value> {
-            ["initContainers", "containers"]
-                .iter()
-                .flat_map(|k| t["spec"][*k].as_array().cloned().unwrap_or_default())
-                .map(|c| c[field].clone())
-                .collect()
-        };
-        let mut rest = t.clone();
-        if let Some(m) = rest.get_mut("metadata").and_then(Value::as_object_mut) {
-            m.remove("labels");
-            if let Some(a) = m.get_mut("annotations").and_then(Value::as_object_mut) {
-                a.remove(CONFIG_CHECKSUM);
-            }
-        }
-        for k in ["initContainers", "containers"] {
-            if let Some(cs) = rest["spec"].get_mut(k).and_then(Value::as_array_mut) {
-                for c in cs.iter_mut().filter_map(Value::as_object_mut) {
-                    c.remove("image");
-                    c.remove("resources");
+        let each = |t: &mut Value, field: &str| -> Vec<Value> {
+            let mut out = Vec::new();
+            for k in ["initContainers", "containers"] {
+                if let Some(cs) = t["spec"].get_mut(k).and_then(Value::as_array_mut) {
+                    out.extend(
+                        cs.iter_mut()
+                            .filter_map(Value::as_object_mut)
+                            .map(|c| c.remove(field).unwrap_or(Value::Null)),
+                    );
                 }
+            }
+            out
+        };
+        let images = each(&mut t, "image");
+        let resources = digest(&each(&mut t, "resources"));
+        let mut checksum = None;
+        let mut labels = Value::Null;
+        if let Some(m) = t.get_mut("metadata").and_then(Value::as_object_mut) {
+            labels = m.remove("labels").unwrap_or(Value::Null);
+            if let Some(a) = m.get_mut("annotations").and_then(Value::as_object_mut) {
+                checksum = a
+                    .remove(CONFIG_CHECKSUM)
+                    .and_then(|c| c.as_str().map(str::to_owned));
             }
         }
         Template {
-            checksum: t["metadata"]["annotations"][CONFIG_CHECKSUM]
-                .as_str()
-                .map(str::to_owned),
-            labels: t["metadata"]["labels"].clone(),
-            images: each("image"),
-            resources: digest(&each("resources")),
-            rest: digest(&rest),
+            checksum,
+            labels,
+            images,
+            resources,
+            // What is left: the pod spec as such.
+            rest: digest(&t),
         }
     }
 
@@ -174,15 +176,37 @@ impl Template {
     }
 }
 
-/// The diff's extractor: the facts of the objects that carry state.
-pub fn facts(key: &crate::diff::ObjectKey, value: serde_json::Value) -> Option<Facts> {
+/// The diff's extractor: the facts of the objects that carry state. Only
+/// the parts read are made typed (k8s-openapi), not the whole pod template.
+pub fn facts(key: &crate::diff::ObjectKey, mut value: serde_json::Value) -> Option<Facts> {
+    use k8s_openapi::api::core::v1::PersistentVolumeClaim;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+    fn typed<T: serde::de::DeserializeOwned>(v: &mut serde_json::Value) -> Option<T> {
+        serde_json::from_value(v.take()).ok()
+    }
     match key.kind.as_str() {
         "StatefulSet" => {
-            let template = Template::of(&value["spec"]["template"]);
-            let sts: StatefulSet = serde_json::from_value(value).ok()?;
-            Some(Facts::StatefulSet(Box::new(statefulset_facts(
-                sts, template,
-            ))))
+            let spec = value.get_mut("spec")?;
+            let replicas = spec["replicas"].as_i64();
+            let claims: Vec<PersistentVolumeClaim> =
+                typed(&mut spec["volumeClaimTemplates"]).unwrap_or_default();
+            let mut template = spec["template"].take();
+            // Read before the template is taken apart.
+            let limits = template["spec"]["containers"]
+                .get_mut(0)
+                .and_then(|c| typed(&mut c["resources"]["limits"].clone()))
+                .unwrap_or_default();
+            let template = Template::of(std::mem::take(&mut template));
+            let meta: ObjectMeta = typed(&mut value["metadata"]).unwrap_or_default();
+            Some(Facts::StatefulSet(Box::new(StatefulSetFacts {
+                name: meta.name.unwrap_or_default(),
+                namespace: meta.namespace,
+                labels: meta.labels.unwrap_or_default(),
+                replicas: replicas.and_then(|r| u32::try_from(r).ok()).unwrap_or(1),
+                claims: claims.into_iter().map(claim).collect(),
+                limits,
+                template,
+            })))
         }
         "ConfigMap" => {
             let cm: ConfigMap = serde_json::from_value(value).ok()?;
@@ -205,43 +229,20 @@ pub fn facts(key: &crate::diff::ObjectKey, value: serde_json::Value) -> Option<F
     }
 }
 
-fn statefulset_facts(sts: StatefulSet, template: Template) -> StatefulSetFacts {
-    let spec = sts.spec.unwrap_or_default();
-    let claims = spec
-        .volume_claim_templates
-        .unwrap_or_default()
-        .into_iter()
-        .map(|c| {
-            let spec = c.spec.unwrap_or_default();
-            let size = spec
-                .resources
-                .and_then(|r| r.requests)
-                .and_then(|r| r.get("storage").map(|q| q.0.clone()));
-            (
-                c.metadata.name.unwrap_or_default(),
-                size,
-                spec.storage_class_name,
-            )
-        })
-        .collect();
-    StatefulSetFacts {
-        name: sts.metadata.name.unwrap_or_default(),
-        namespace: sts.metadata.namespace,
-        labels: sts.metadata.labels.unwrap_or_default(),
-        replicas: spec
-            .replicas
-            .and_then(|r| u32::try_from(r).ok())
-            .unwrap_or(1),
-        claims,
-        limits: spec
-            .template
-            .spec
-            .and_then(|p| p.containers.into_iter().next())
-            .and_then(|c| c.resources)
-            .and_then(|r| r.limits)
-            .unwrap_or_default(),
-        template,
-    }
+/// A volume claim template: name, storage request and class.
+fn claim(
+    c: k8s_openapi::api::core::v1::PersistentVolumeClaim,
+) -> (String, Option<String>, Option<String>) {
+    let spec = c.spec.unwrap_or_default();
+    let size = spec
+        .resources
+        .and_then(|r| r.requests)
+        .and_then(|r| r.get("storage").map(|q| q.0.clone()));
+    (
+        c.metadata.name.unwrap_or_default(),
+        size,
+        spec.storage_class_name,
+    )
 }
 
 /// Every deployment's state from the facts of its objects (deployment,
@@ -340,5 +341,46 @@ fn read_config_map(state: &mut State, cm: &ConfigMapFacts) {
     }
     if let Some(slots) = &cm.slots {
         state.slots = Some(slots.clone());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Template;
+    use serde_json::json;
+
+    fn template(checksum: &str, tier: &str, image: &str, memory: &str, grace: u32) -> Template {
+        Template::of(json!({
+            "metadata": {
+                "annotations": {"redis-gitops.io/config-checksum": checksum},
+                "labels": {"tier": tier},
+            },
+            "spec": {
+                "terminationGracePeriodSeconds": grace,
+                "initContainers": [{"name": "init", "image": image}],
+                "containers": [{"name": "redis", "image": image, "resources": {"limits": {"memory": memory}}}],
+            },
+        }))
+    }
+
+    #[test]
+    fn each_part_of_a_pod_template_is_named_when_it_changes() {
+        let base = template("a", "x", "redis:7.2.5", "1Gi", 30);
+        assert!(
+            base.changes(&template("a", "x", "redis:7.2.5", "1Gi", 30))
+                .is_empty()
+        );
+        for (other, why) in [
+            (
+                template("b", "x", "redis:7.2.5", "1Gi", 30),
+                "configuration",
+            ),
+            (template("a", "y", "redis:7.2.5", "1Gi", 30), "labels"),
+            (template("a", "x", "redis:7.4.0", "1Gi", 30), "image"),
+            (template("a", "x", "redis:7.2.5", "2Gi", 30), "resources"),
+            (template("a", "x", "redis:7.2.5", "1Gi", 60), "pod spec"),
+        ] {
+            assert_eq!(base.changes(&other), [why]);
+        }
     }
 }

@@ -169,11 +169,27 @@ pub struct Inputs<'a> {
     pub output_path: Option<&'a str>,
     /// The committed output (path -> bytes), whose slot maps are state.
     pub committed: &'a BTreeMap<PathBuf, Vec<u8>>,
+    /// In git: the topology files (slot maps) as committed at HEAD, which
+    /// stand in for those of `committed` (see `commands::project::slot_state`).
+    pub slot_maps: Option<&'a BTreeMap<PathBuf, Vec<u8>>>,
     /// What the output will be compared with (`diff`, `plan`, `build`):
     /// each object of a file that differs from it there, in a deployment
     /// it has, is summarised as it is rendered, so the diff need not parse
     /// the text back.
     pub compare_with: Option<&'a BTreeMap<PathBuf, Vec<u8>>>,
+}
+
+impl Inputs<'_> {
+    /// A committed file, a topology file from `slot_maps` when given.
+    pub fn committed_file(&self, path: &Path) -> Option<&Vec<u8>> {
+        let topology = path
+            .file_name()
+            .is_some_and(|n| crate::names::is_topology_file(&n.to_string_lossy()));
+        match self.slot_maps {
+            Some(maps) if topology => maps.get(path),
+            _ => self.committed.get(path),
+        }
+    }
 }
 
 /// What rendering the specs gives.
@@ -287,7 +303,7 @@ fn kustomization_file(dir: &Path, header: &str, mut names: Vec<String>) -> (File
 /// The slot map a cluster deployment commits, derived from the committed one.
 fn slot_map(
     redis: &Redis,
-    committed: &BTreeMap<PathBuf, Vec<u8>>,
+    inputs: &Inputs,
 ) -> Result<Option<crate::topology::Derived>, RenderError> {
     let Topology::Cluster {
         shards,
@@ -298,8 +314,8 @@ fn slot_map(
         return Ok(None);
     };
     let path = crate::topology::committed_file(&redis.dir, &redis.name);
-    let previous = committed
-        .get(&path)
+    let previous = inputs
+        .committed_file(&path)
         .map(|bytes| crate::topology::read_committed(bytes))
         .transpose()
         .map_err(|message| RenderError::Topology { path, message })?;
@@ -348,7 +364,7 @@ pub fn render_deployment(redis: &Redis, inputs: &Inputs) -> Result<Deployment, R
     let header = header(&redis.source.display());
     let mut files = Vec::new();
     let mut names = Vec::new();
-    let (map, stranded) = match slot_map(redis, inputs.committed)? {
+    let (map, stranded) = match slot_map(redis, inputs)? {
         Some(derived) => (Some(derived.next), derived.stranded),
         None => (None, Vec::new()),
     };
@@ -592,6 +608,7 @@ mod tests {
                 templates: &templates,
                 output_path: Some("output"),
                 committed: &committed,
+                slot_maps: None,
                 compare_with: None,
             },
         )

@@ -40,6 +40,7 @@ fn render(valid: &[Redis], compare_with: Option<&BTreeMap<PathBuf, Vec<u8>>>) ->
             templates: &templates,
             output_path: Some("output"),
             committed: &Default::default(),
+            slot_maps: None,
             compare_with,
         },
     )
@@ -264,6 +265,7 @@ fn parallel_rendering_gives_the_bytes_of_serial_rendering() {
         templates: &templates,
         output_path: Some("output"),
         committed: &Default::default(),
+        slot_maps: None,
         compare_with: None,
     };
     let parallel = render_all(&valid, &inputs).unwrap().files;

@@ -428,6 +428,15 @@ const SCHEMA_CONTEXTS: &[(&str, &str)] = &[
     // A quorum up to 15 needs 15 sentinels.
     ("Sentinel.quorum", "sentinel: {replicas: 15@}"),
     ("Scheduling", "scheduling: {@}"),
+    // Two lines: savePoints needs a persistence that snapshots.
+    (
+        "SavePoint",
+        "persistence: rdb\n  savePoints: [{seconds: 60@}]",
+    ),
+    (
+        "SavePoint.seconds",
+        "persistence: rdb\n  savePoints: [{changes: 1@}]",
+    ),
     ("Repair", "repair: {@}"),
     ("Auth", "auth: {secretName: s@}"),
     (

@@ -14,6 +14,7 @@ mod lifecycle;
 mod plan;
 mod podsim;
 mod precommit;
+mod scale;
 mod sentinel_life;
 mod servers;
 mod tools;

@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 use super::services::METRICS_LABEL;
 use super::{Component, Object, Wave, meta_json, selector};
+use crate::spec::model::Persistence;
 use crate::spec::validate::{Redis, Topology};
 
 pub fn render(redis: &Redis) -> Vec<Object> {
@@ -84,6 +85,30 @@ fn rules(redis: &Redis) -> Vec<Value> {
             "Redis rejected client connections (maxclients reached)",
         ),
     ];
+    // The persistence the spec declares, as the servers run it: a switch
+    // that start-redis.sh could not finish leaves AOF as it was (its log says
+    // why), and a failing snapshot leaves the RDB behind its save points.
+    let aof = matches!(redis.persistence, Persistence::Aof | Persistence::RdbAof);
+    rules.push(alert(
+        "RedisPersistenceNotAsDeclared",
+        format!("redis_aof_enabled{{{sel}}} == {}", if aof { 0 } else { 1 }),
+        "15m",
+        "warning",
+        if aof {
+            "AOF is off though the spec turns it on: a persistence switch did not finish (the pod's log says why)"
+        } else {
+            "AOF is on though the spec turns it off: a persistence switch did not finish (the pod's log says why)"
+        },
+    ));
+    if matches!(redis.persistence, Persistence::Rdb | Persistence::RdbAof) {
+        rules.push(alert(
+            "RedisSnapshotFailing",
+            format!("redis_rdb_last_bgsave_status{{{sel}}} == 0"),
+            "5m",
+            "critical",
+            "The last RDB snapshot failed: the data on disk is older than its save points",
+        ));
+    }
     if !matches!(redis.topology, Topology::Standalone) {
         rules.push(alert(
             "RedisReplicationBroken",

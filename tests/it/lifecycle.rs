@@ -187,6 +187,98 @@ sim_test! {
     fn persistence_switch_keeps_the_data_valkey() { persistence_switch_keeps_the_data("valkey") }
 }
 
+/// A persistence switch whose snapshot fails (here: `dump.rdb` is a
+/// folder, so the save cannot rename its file into place) is never a silent
+/// end: the pod's log says which step failed and that it retries, AOF stays
+/// on (no data depends on the failed snapshot), and the alert the rendered
+/// PrometheusRule holds for it (`redis_aof_enabled == 1`) holds on the
+/// server. Once the cause is gone, the next attempt finishes the switch.
+fn a_failed_snapshot_in_a_persistence_switch_is_logged_and_retried(engine: &str) {
+    let body = |p: &str| {
+        format!(
+            "  mode: standalone\n  storage: {{size: 1Gi}}\n  persistence: {p}\n  metrics: {{enabled: true, prometheusRule: true}}\n"
+        )
+    };
+    let ws = render(&[("sim/cache.yaml", &spec("cache", engine, &body("aof")))]);
+    let dir = deployment(ws.path(), "cache");
+    let sim = Sim::new(secrets("cache"));
+    sim.sync(&dir, LIMIT);
+    let ip = sim.wait_ready("cache-0", LIMIT).ip.to_string();
+    {
+        let mut con = client::connect(&ip, 6379, Some(PASSWORD)).unwrap();
+        for i in 0..500 {
+            let _: () = redis::cmd("SET")
+                .arg(format!("k{i}"))
+                .arg(i)
+                .query(&mut con)
+                .unwrap();
+        }
+    }
+    let blocker = sim.volume("data", "cache-0").join("dump.rdb");
+    let _ = std::fs::remove_file(&blocker);
+    std::fs::create_dir_all(blocker.join("in-the-way")).unwrap();
+
+    std::fs::write(
+        ws.path().join("specs/sim/cache.yaml"),
+        spec("cache", engine, &body("rdb")),
+    )
+    .unwrap();
+    cli(ws.path()).arg("build").assert().success();
+    let rule = std::fs::read_to_string(dir.join("prometheusrule-cache.yaml")).unwrap();
+    assert!(
+        rule.contains("alert: RedisPersistenceNotAsDeclared")
+            && rule.contains(
+                "expr: redis_aof_enabled{namespace=\"sim\",service=\"cache-metrics\"} == 1"
+            ),
+        "{rule}"
+    );
+    sim.apply(&dir);
+    sim.wait_rolled_out("cache", LIMIT);
+    let log = || {
+        std::fs::read_dir(sim.logs_dir())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.file_name().unwrap().to_string_lossy().contains("cache-0"))
+            .map(|p| std::fs::read_to_string(p).unwrap_or_default())
+            .collect::<String>()
+    };
+    eventually(LIMIT, "the failed snapshot is logged", || {
+        let text = log();
+        if text.contains("persistence switch: the snapshot failed (attempt 1 of 5") {
+            Ok(())
+        } else {
+            Err(text)
+        }
+    });
+    let info: String = query(&sim, "cache-0", &["INFO", "persistence"]).unwrap();
+    assert!(info.lines().any(|l| l.trim() == "aof_enabled:1"), "{info}");
+    assert!(
+        info.lines()
+            .any(|l| l.trim() == "rdb_last_bgsave_status:err"),
+        "{info}"
+    );
+
+    std::fs::remove_dir_all(&blocker).unwrap();
+    eventually(LIMIT, "the next attempt finishes the switch", || {
+        let info: String = query(&sim, "cache-0", &["INFO", "persistence"]).unwrap_or_default();
+        if info.lines().any(|l| l.trim() == "aof_enabled:0")
+            && log().contains("snapshot saved, AOF is off")
+        {
+            Ok(())
+        } else {
+            Err(info)
+        }
+    });
+    let n: usize = query(&sim, "cache-0", &["DBSIZE"]).unwrap();
+    assert_eq!(n, 500, "{}", sim.log_tails(30));
+}
+
+sim_test! {
+    fn a_failed_snapshot_in_a_persistence_switch_is_logged_and_retried_redis() {
+        a_failed_snapshot_in_a_persistence_switch_is_logged_and_retried("redis")
+    }
+}
+
 #[allow(dead_code)]
 fn _unused(_: Target, _: Writer) {}
 

@@ -337,6 +337,12 @@ impl Sim {
         self.resume(&set);
     }
 
+    /// The folder of `pod`'s volume `claim` (its PersistentVolumeClaim
+    /// template's name), as the pod's containers see it mounted.
+    pub fn volume(&self, claim: &str, pod: &str) -> PathBuf {
+        self.inner.root.join("pvc").join(format!("{claim}-{pod}"))
+    }
+
     fn set_of(&self, pod: &str) -> String {
         let st = self.inner.state.lock().unwrap();
         st.sets

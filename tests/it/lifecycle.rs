@@ -190,9 +190,11 @@ sim_test! {
 /// A persistence switch whose snapshot fails (here: `dump.rdb` is a
 /// folder, so the save cannot rename its file into place) is never a silent
 /// end: the pod's log says which step failed and that it retries, AOF stays
-/// on (no data depends on the failed snapshot), and the alert the rendered
+/// on (no data depends on the failed snapshot), the alert the rendered
 /// PrometheusRule holds for it (`redis_aof_enabled == 1`) holds on the
-/// server. Once the cause is gone, the next attempt finishes the switch.
+/// server, and the pod is not Ready (the server refuses writes and PING with
+/// MISCONF, which the probe prints). Once the cause is gone, the next
+/// attempt finishes the switch and the pod is Ready with every key.
 fn a_failed_snapshot_in_a_persistence_switch_is_logged_and_retried(engine: &str) {
     let body = |p: &str| {
         format!(
@@ -233,7 +235,6 @@ fn a_failed_snapshot_in_a_persistence_switch_is_logged_and_retried(engine: &str)
         "{rule}"
     );
     sim.apply(&dir);
-    sim.wait_rolled_out("cache", LIMIT);
     let log = || {
         std::fs::read_dir(sim.logs_dir())
             .unwrap()
@@ -257,6 +258,18 @@ fn a_failed_snapshot_in_a_persistence_switch_is_logged_and_retried(engine: &str)
             .any(|l| l.trim() == "rdb_last_bgsave_status:err"),
         "{info}"
     );
+    // The server's own guard (stop-writes-on-bgsave-error): writes and PING
+    // are refused, so the readiness probe fails and prints why.
+    let ping = query::<String>(&sim, "cache-0", &["PING"]);
+    assert!(
+        ping.as_ref()
+            .is_err_and(|e| e.to_string().contains("MISCONF")),
+        "{ping:?}"
+    );
+    assert!(
+        !sim.pod("cache-0").ready(),
+        "Ready while its snapshots fail"
+    );
 
     std::fs::remove_dir_all(&blocker).unwrap();
     eventually(LIMIT, "the next attempt finishes the switch", || {
@@ -269,6 +282,7 @@ fn a_failed_snapshot_in_a_persistence_switch_is_logged_and_retried(engine: &str)
             Err(info)
         }
     });
+    sim.wait_ready("cache-0", LIMIT);
     let n: usize = query(&sim, "cache-0", &["DBSIZE"]).unwrap();
     assert_eq!(n, 500, "{}", sim.log_tails(30));
 }

@@ -169,6 +169,16 @@ impl Cluster {
         Held(child, Some(stdin))
     }
 
+    /// `used_memory` of INFO memory, in bytes.
+    fn used_memory(&self, port: u16) -> u64 {
+        let info = self.cli(port, &["INFO", "memory"]);
+        let used = info.lines().find_map(|l| l.strip_prefix("used_memory:"));
+        used.unwrap_or_else(|| panic!("no used_memory in {info}"))
+            .trim()
+            .parse()
+            .unwrap()
+    }
+
     fn cli(&self, port: u16, args: &[&str]) -> String {
         let out = client(port, self.auth, self.tls.as_deref())
             .args(args)
@@ -649,14 +659,7 @@ fn the_lock_is_no_key_so_a_full_cluster_grows_and_repair_waits() {
             if !c.cli(n.port, &["ROLE"]).starts_with("master") {
                 continue;
             }
-            let info = c.cli(n.port, &["INFO", "memory"]);
-            let used = info
-                .lines()
-                .find_map(|l| l.strip_prefix("used_memory:"))
-                .unwrap()
-                .trim()
-                .parse::<u64>()
-                .unwrap();
+            let used = c.used_memory(n.port);
             let used = if policy == "noeviction" {
                 used - 65536
             } else {
@@ -745,14 +748,7 @@ fn a_drain_into_a_full_shard_stops_with_every_slot_owned_and_resumes() {
         if n.shard == 3 || !c.cli(n.port, &["ROLE"]).starts_with("master") {
             continue;
         }
-        let info = c.cli(n.port, &["INFO", "memory"]);
-        let used: u64 = info
-            .lines()
-            .find_map(|l| l.strip_prefix("used_memory:"))
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap();
+        let used = c.used_memory(n.port);
         // 64 KiB free: a quarter of 50,000 keys, split three ways, needs more.
         let max = (used + 65536).to_string();
         assert_eq!(

@@ -123,7 +123,7 @@ fn primary_crash_and_instant_restart(engine: &str, persistence: &str) {
     let report = w.stop();
     let logs = rig.sim.pod(&before).logs(container(engine));
     assert!(
-        logs.contains("starting again: failing over to a replica first"),
+        logs.contains("starting again after a crash: failing over to a replica first"),
         "{logs}"
     );
     rig.assert_kept(
@@ -210,6 +210,113 @@ sim_test! {
 }
 sim_test! {
     fn cold_start_after_failover_sentinels_first_valkey() { cold_start_after_failover("valkey", true) }
+}
+
+/// The cold start of the edges issue: the primary's node is drained and its
+/// pod stays down (no capacity) while the sentinels fail over and writes go
+/// on to the new primary and its other replica; then every pod stops and
+/// comes back, except the in-sync replica, whose node is still down. The
+/// old primary (stale) and the new one (which holds everything) return in
+/// an order and with delays that vary per round. No acknowledged write may
+/// be lost: the stale pod must not be chosen, and the new primary, stopped
+/// cleanly, keeps its role.
+fn cold_start_with_the_in_sync_replica_down(engine: &str, stale_first: bool, delay_s: u64) {
+    let rig = Rig::up(engine, "rdb");
+    let w = rig.writer("before");
+    std::thread::sleep(Duration::from_secs(2));
+    let first = w.stop();
+    // The drain: sessions-0 (the first primary) stops and is not re-created.
+    assert_eq!(rig.primary(), "sessions-0");
+    rig.sim.pause(NAME);
+    rig.sim.delete_pod("sessions-0");
+    eventually(LIMIT, "another pod takes over", || {
+        let now = rig.primary();
+        (now != "sessions-0").then_some(()).ok_or(now)
+    });
+    let new_primary = rig.primary();
+    let in_sync = if new_primary == "sessions-1" {
+        "sessions-2"
+    } else {
+        "sessions-1"
+    };
+    wait_linked(&rig.sim, in_sync, LIMIT);
+    let w = rig.writer("after");
+    std::thread::sleep(Duration::from_secs(3));
+    let second = w.stop();
+
+    rig.sim.stop_everything(true);
+    let (a, b) = if stale_first {
+        ("sessions-0", new_primary.as_str())
+    } else {
+        (new_primary.as_str(), "sessions-0")
+    };
+    for i in 0..3 {
+        rig.sim.start_pod(&format!("sessions-sentinel-{i}"));
+    }
+    rig.sim.start_pod(a);
+    std::thread::sleep(Duration::from_secs(delay_s));
+    rig.sim.start_pod(b);
+    // Long enough for the sentinels to fail over if they would (down-after
+    // is 2 s): the in-sync replica is still down.
+    std::thread::sleep(Duration::from_secs(15));
+    // The stale pod is never chosen. The new primary, stopped cleanly, is
+    // the primary again, unless its preStop handed over to the in-sync
+    // replica before that stopped too: then nothing serves until it is back.
+    let primary = primary_of(&rig.target).map(|(h, _)| h.split('.').next().unwrap().to_owned());
+    println!(
+        "cold start, in-sync replica {in_sync} down ({engine}, {a} first, {delay_s} s apart): primary {primary:?}"
+    );
+    assert_ne!(
+        primary.as_deref(),
+        Some("sessions-0"),
+        "{}",
+        rig.sim.log_tails(40)
+    );
+    let role: String = crate::lifecycle::query(&rig.sim, "sessions-0", &["ROLE"])
+        .map(|v: Vec<redis::Value>| format!("{v:?}"))
+        .unwrap_or_default();
+    assert!(
+        !role.contains("master"),
+        "sessions-0 serves as primary: {role}"
+    );
+    if primary.as_deref() == Some(new_primary.as_str()) {
+        rig.assert_kept(
+            &format!("cold start with {in_sync} down ({engine}, {a} first)"),
+            &[&first, &second],
+        );
+        // The stale pod synced from the primary and may be chosen again.
+        eventually(LIMIT, "the stale pod is eligible again", || {
+            let log = rig.sim.pod("sessions-0").logs(container(engine));
+            log.contains("in sync with its primary: replica-priority 100 again")
+                .then_some(())
+                .ok_or(log)
+        });
+    }
+    // And the in-sync replica's node returns.
+    rig.sim.resume_all();
+    rig.settled();
+    rig.assert_kept(
+        &format!("after {in_sync} returned ({engine})"),
+        &[&first, &second],
+    );
+}
+
+// The order and delay of the two returning pods vary per run (one
+// simulator per test: its network is the test's own).
+sim_test! {
+    fn cold_start_with_the_in_sync_replica_down_stale_first_redis() {
+        cold_start_with_the_in_sync_replica_down("redis", true, 0)
+    }
+}
+sim_test! {
+    fn cold_start_with_the_in_sync_replica_down_primary_first_redis() {
+        cold_start_with_the_in_sync_replica_down("redis", false, 3)
+    }
+}
+sim_test! {
+    fn cold_start_with_the_in_sync_replica_down_stale_long_first_valkey() {
+        cold_start_with_the_in_sync_replica_down("valkey", true, 8)
+    }
 }
 
 /// Polls the primary until stopped: the sequence of primaries seen.

@@ -169,14 +169,22 @@ impl Cluster {
         Held(child, Some(stdin))
     }
 
-    /// `used_memory` of INFO memory, in bytes.
-    fn used_memory(&self, port: u16) -> u64 {
+    /// A figure of INFO memory (`used_memory`, ...), in bytes.
+    fn memory(&self, port: u16, field: &str) -> u64 {
         let info = self.cli(port, &["INFO", "memory"]);
-        let used = info.lines().find_map(|l| l.strip_prefix("used_memory:"));
-        used.unwrap_or_else(|| panic!("no used_memory in {info}"))
+        let value = info
+            .lines()
+            .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'));
+        value
+            .unwrap_or_else(|| panic!("no {field} in {info}"))
             .trim()
             .parse()
             .unwrap()
+    }
+
+    /// `used_memory` of INFO memory, in bytes.
+    fn used_memory(&self, port: u16) -> u64 {
+        self.memory(port, "used_memory")
     }
 
     fn cli(&self, port: u16, args: &[&str]) -> String {
@@ -652,14 +660,16 @@ fn the_lock_is_no_key_so_a_full_cluster_grows_and_repair_waits() {
     c.start_missing(&[]);
     c.reconcile();
     c.write_keys();
-    // Every primary's maxmemory set to what it uses (under noeviction,
-    // 64 KiB less, so that no write fits whatever the allocator does).
+    // Every primary's maxmemory set to what it uses as the server counts it
+    // against maxmemory (without the replication buffers, which grow with
+    // writes; under noeviction 64 KiB less, so that no write fits whatever
+    // the allocator does).
     let fill = |c: &Cluster, policy: &str| {
         for n in c.nodes.values() {
             if !c.cli(n.port, &["ROLE"]).starts_with("master") {
                 continue;
             }
-            let used = c.used_memory(n.port);
+            let used = c.used_memory(n.port) - c.memory(n.port, "mem_not_counted_for_evict");
             let used = if policy == "noeviction" {
                 used - 65536
             } else {

@@ -190,13 +190,13 @@ pub fn facts(key: &crate::diff::ObjectKey, mut value: serde_json::Value) -> Opti
             let replicas = spec["replicas"].as_i64();
             let claims: Vec<PersistentVolumeClaim> =
                 typed(&mut spec["volumeClaimTemplates"]).unwrap_or_default();
-            let mut template = spec["template"].take();
+            let template = spec["template"].take();
             // Read before the template is taken apart.
-            let limits = template["spec"]["containers"]
-                .get_mut(0)
-                .and_then(|c| typed(&mut c["resources"]["limits"].clone()))
-                .unwrap_or_default();
-            let template = Template::of(std::mem::take(&mut template));
+            let limits = serde_json::from_value(
+                template["spec"]["containers"][0]["resources"]["limits"].clone(),
+            )
+            .unwrap_or_default();
+            let template = Template::of(template);
             let meta: ObjectMeta = typed(&mut value["metadata"]).unwrap_or_default();
             Some(Facts::StatefulSet(Box::new(StatefulSetFacts {
                 name: meta.name.unwrap_or_default(),

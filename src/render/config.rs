@@ -111,6 +111,9 @@ struct Ctx<'a> {
     engine: &'static str,
     server: &'static str,
     cli: &'static str,
+    /// The server's RDB checker (the same binary under another name, in
+    /// the official images).
+    check_rdb: &'static str,
     mode: &'static str,
     headless: String,
     tls: bool,
@@ -128,9 +131,9 @@ struct Ctx<'a> {
 }
 
 fn context(redis: &Redis) -> Ctx<'_> {
-    let (server, cli) = match redis.engine {
-        Engine::Redis => ("redis-server", "redis-cli"),
-        Engine::Valkey => ("valkey-server", "valkey-cli"),
+    let (server, cli, check_rdb) = match redis.engine {
+        Engine::Redis => ("redis-server", "redis-cli", "redis-check-rdb"),
+        Engine::Valkey => ("valkey-server", "valkey-cli", "valkey-check-rdb"),
     };
     let sentinel = match redis.topology {
         Topology::Sentinel {
@@ -162,6 +165,7 @@ fn context(redis: &Redis) -> Ctx<'_> {
         engine: super::app_name(redis.engine),
         server,
         cli,
+        check_rdb,
         mode: redis.mode().as_str(),
         headless: headless_name(redis),
         tls: redis.tls.is_some(),

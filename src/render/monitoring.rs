@@ -124,7 +124,7 @@ fn rules(redis: &Redis) -> Vec<Value> {
             format!("count(redis_instance_info{{{sel},role=\"master\"}}) == 0 or absent(redis_instance_info{{{sel},role=\"master\"}})"),
             "1m",
             "critical",
-            "No Redis pod of the deployment is a primary: writes fail",
+            "No Redis pod of the deployment is a primary: writes fail (a pod that may hold older data waits for the pod with the newest; the Redis pods' logs say which)",
         ));
         rules.push(alert(
             "RedisMoreThanOnePrimary",

@@ -52,7 +52,12 @@ struct Rig {
 
 impl Rig {
     fn up(engine: &str, persistence: &str) -> Rig {
-        let ws = render(&[("sim/sessions.yaml", &spec_with(engine, persistence, ""))]);
+        Rig::up_with(engine, persistence, "")
+    }
+
+    /// With `extra` spec lines.
+    fn up_with(engine: &str, persistence: &str, extra: &str) -> Rig {
+        let ws = render(&[("sim/sessions.yaml", &spec_with(engine, persistence, extra))]);
         let sim = Sim::new(secrets(NAME));
         sim.sync(&deployment(ws.path(), NAME), LIMIT);
         for p in ["sessions-1", "sessions-2"] {
@@ -316,6 +321,206 @@ sim_test! {
 sim_test! {
     fn cold_start_with_the_in_sync_replica_down_stale_long_first_valkey() {
         cold_start_with_the_in_sync_replica_down("valkey", true, 8)
+    }
+}
+
+/// The drained-primary cold start again, but the only pod back is the stale
+/// one (the other two nodes are still down): the deployment waits rather
+/// than serving older data, and the pod's log says why. Once the pods with
+/// the data are released, nothing acknowledged is lost.
+fn cold_start_with_only_the_stale_pod_back(engine: &str) {
+    let rig = Rig::up(engine, "rdb");
+    let w = rig.writer("before");
+    std::thread::sleep(Duration::from_secs(2));
+    let first = w.stop();
+    rig.sim.pause(NAME);
+    rig.sim.delete_pod("sessions-0");
+    eventually(LIMIT, "another pod takes over", || {
+        let now = rig.primary();
+        (now != "sessions-0").then_some(()).ok_or(now)
+    });
+    let new_primary = rig.primary();
+    let in_sync = if new_primary == "sessions-1" {
+        "sessions-2"
+    } else {
+        "sessions-1"
+    };
+    wait_linked(&rig.sim, in_sync, LIMIT);
+    let w = rig.writer("after");
+    std::thread::sleep(Duration::from_secs(3));
+    let second = w.stop();
+
+    rig.sim.stop_everything(true);
+    for i in 0..3 {
+        rig.sim.start_pod(&format!("sessions-sentinel-{i}"));
+    }
+    rig.sim.start_pod("sessions-0");
+    // It says why it waits within 10 s; 20 s on, still no pod serves.
+    eventually(
+        Duration::from_secs(30),
+        "the stale pod says why it waits",
+        || {
+            let log = rig.sim.pod("sessions-0").logs(container(engine));
+            log.contains("no failover chooses this pod, whose data may be older")
+                .then_some(())
+                .ok_or(log)
+        },
+    );
+    std::thread::sleep(Duration::from_secs(20));
+    let log = rig.sim.pod("sessions-0").logs(container(engine));
+    println!(
+        "{}",
+        log.lines()
+            .filter(|l| l.starts_with("redis-gitops:"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    let role: Vec<redis::Value> =
+        crate::lifecycle::query(&rig.sim, "sessions-0", &["ROLE"]).unwrap();
+    assert!(
+        !format!("{role:?}").contains("master"),
+        "the stale pod serves as primary: {role:?}"
+    );
+    let named = primary_of(&rig.target).map(|(h, _)| h.split('.').next().unwrap().to_owned());
+    assert_ne!(named.as_deref(), Some("sessions-0"));
+
+    rig.sim.resume_all();
+    rig.settled();
+    rig.assert_kept(
+        &format!("cold start with only the stale pod back ({engine})"),
+        &[&first, &second],
+    );
+}
+
+sim_test! {
+    fn cold_start_with_only_the_stale_pod_back_redis() {
+        cold_start_with_only_the_stale_pod_back("redis")
+    }
+}
+
+/// The case a first boot's defaults would lose: every pod crashes, every
+/// sentinel volume and the primary's volume are lost. The new sentinels
+/// know no history and name pod 0 (their sentinel.conf's first boot), whose
+/// volume is empty; the replicas' snapshots hold every acknowledged write.
+/// Pod 0 must not serve its empty dataset: the pod furthest ahead becomes
+/// the primary and the sentinels monitor it.
+fn cold_start_with_the_sentinels_and_the_primary_volume_lost(engine: &str) {
+    let rig = Rig::up_with(
+        engine,
+        "rdb",
+        "  savePoints: [{seconds: 3600, changes: 100000000}]\n",
+    );
+    let w = rig.writer("before");
+    std::thread::sleep(Duration::from_secs(3));
+    let report = w.stop();
+    assert_eq!(rig.primary(), "sessions-0");
+    for p in ["sessions-1", "sessions-2"] {
+        let ok: String = crate::lifecycle::query(&rig.sim, p, &["SAVE"]).unwrap();
+        assert_eq!(ok, "OK");
+    }
+    rig.sim.stop_everything(false);
+    let mut lost = vec![rig.sim.volume("data", "sessions-0")];
+    lost.extend((0..3).map(|i| rig.sim.volume("data", &format!("sessions-sentinel-{i}"))));
+    for v in lost {
+        std::fs::remove_dir_all(&v).unwrap();
+    }
+    rig.sim.resume_all();
+    rig.settled();
+    let log = rig.sim.pod("sessions-0").logs(container(engine));
+    println!(
+        "cold start with the sentinels' and the primary's volumes lost ({engine}): primary {}",
+        rig.primary()
+    );
+    rig.assert_kept(
+        &format!("cold start with the sentinels' and the primary's volumes lost ({engine})"),
+        &[&report],
+    );
+    assert!(log.contains("holds newer data"), "{log}");
+}
+
+sim_test! {
+    fn cold_start_with_the_sentinels_and_the_primary_volume_lost_redis() {
+        cold_start_with_the_sentinels_and_the_primary_volume_lost("redis")
+    }
+}
+sim_test! {
+    fn cold_start_with_the_sentinels_and_the_primary_volume_lost_valkey() {
+        cold_start_with_the_sentinels_and_the_primary_volume_lost("valkey")
+    }
+}
+
+/// Every pod crashes at once (a power cut: no preStop, no shutdown save)
+/// after the replicas' last snapshots were taken later than the primary's:
+/// only they hold the newest acknowledged writes. The pod named primary
+/// comes back with older data and must not serve it; the pod furthest ahead
+/// (by the replication offset its snapshot keeps) becomes the primary.
+/// The primary returns first or last, `delay_s` apart from the replicas.
+fn cold_start_after_every_pod_crashed(engine: &str, primary_first: bool, delay_s: u64) {
+    // Snapshots only when the test asks (SAVE), never by a save point.
+    let rig = Rig::up_with(
+        engine,
+        "rdb",
+        "  savePoints: [{seconds: 3600, changes: 100000000}]\n",
+    );
+    let save = |pod: &str| {
+        let ok: String = crate::lifecycle::query(&rig.sim, pod, &["SAVE"]).unwrap();
+        assert_eq!(ok, "OK");
+    };
+    let w = rig.writer("before");
+    std::thread::sleep(Duration::from_secs(2));
+    let first = w.stop();
+    for i in 0..3 {
+        save(&format!("sessions-{i}"));
+    }
+    let w = rig.writer("after");
+    std::thread::sleep(Duration::from_secs(2));
+    let second = w.stop();
+    // Only the replicas' snapshots hold `second`.
+    save("sessions-1");
+    save("sessions-2");
+    assert_eq!(rig.primary(), "sessions-0");
+
+    rig.sim.stop_everything(false);
+    for i in 0..3 {
+        rig.sim.start_pod(&format!("sessions-sentinel-{i}"));
+    }
+    let replicas = ["sessions-1", "sessions-2"];
+    if primary_first {
+        rig.sim.start_pod("sessions-0");
+        std::thread::sleep(Duration::from_secs(delay_s));
+        replicas.iter().for_each(|p| rig.sim.start_pod(p));
+    } else {
+        replicas.iter().for_each(|p| rig.sim.start_pod(p));
+        std::thread::sleep(Duration::from_secs(delay_s));
+        rig.sim.start_pod("sessions-0");
+    }
+    rig.sim.resume_all();
+    rig.settled();
+    let log = rig.sim.pod("sessions-0").logs(container(engine));
+    println!(
+        "cold start after every pod crashed ({engine}, primary {} {delay_s} s apart): primary {}",
+        if primary_first { "first" } else { "last" },
+        rig.primary()
+    );
+    rig.assert_kept(
+        &format!("cold start after every pod crashed ({engine})"),
+        &[&first, &second],
+    );
+    assert!(
+        log.contains("holds newer data"),
+        "sessions-0 did not see the newer snapshot: {log}"
+    );
+    assert_ne!(rig.primary(), "sessions-0");
+}
+
+sim_test! {
+    fn cold_start_after_every_pod_crashed_primary_first_redis() {
+        cold_start_after_every_pod_crashed("redis", true, 4)
+    }
+}
+sim_test! {
+    fn cold_start_after_every_pod_crashed_primary_last_valkey() {
+        cold_start_after_every_pod_crashed("valkey", false, 2)
     }
 }
 

@@ -141,6 +141,9 @@ impl Sim {
         copy("valkey-server", "valkey", "valkey-server");
         copy("valkey-cli", "valkey", "redis-cli");
         copy("redis-cli", "valkey", "redis-cli");
+        // The images' RDB checkers: the server binary under another name.
+        copy("redis-check-rdb", "redis", "redis-server");
+        copy("valkey-check-rdb", "valkey", "valkey-server");
         // The test process resolves pod names too: a hosts file of the
         // simulator over /etc/hosts, in this mount namespace only.
         fs::write(root.join("hosts"), base_hosts()).unwrap();

@@ -118,6 +118,8 @@ struct Ctx<'a> {
     headless: String,
     tls: bool,
     auth: bool,
+    /// An exporter runs beside the server (its own ACL user).
+    metrics: bool,
     ports: Ports,
     maxmemory: u64,
     maxmemory_policy: &'static str,
@@ -170,6 +172,7 @@ fn context(redis: &Redis) -> Ctx<'_> {
         headless: headless_name(redis),
         tls: redis.tls.is_some(),
         auth: redis.auth.is_some(),
+        metrics: redis.metrics.is_some(),
         ports: Ports {
             redis: REDIS_PORT,
             bus: BUS_PORT,

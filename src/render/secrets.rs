@@ -37,6 +37,14 @@ pub fn render(redis: &Redis) -> Vec<Object> {
         if let Some(p) = &ext.remote_property {
             remote["property"] = json!(p);
         }
+        let mut data = vec![json!({"secretKey": auth.secret_key, "remoteRef": remote.clone()})];
+        // The previous password: the store's previous version of the same
+        // secret (for example AWSPREVIOUS on AWS Secrets Manager).
+        if let (Some(key), Some(version)) = (&auth.previous_secret_key, &ext.previous_version) {
+            let mut previous = remote;
+            previous["version"] = json!(version);
+            data.push(json!({"secretKey": key, "remoteRef": previous}));
+        }
         out.push(Object::custom(json!({
             "apiVersion": "external-secrets.io/v1",
             "kind": "ExternalSecret",
@@ -45,7 +53,7 @@ pub fn render(redis: &Redis) -> Vec<Object> {
                 "refreshInterval": ext.refresh_interval,
                 "secretStoreRef": {"name": ext.store_name, "kind": ext.store_kind},
                 "target": {"name": auth.secret_name, "creationPolicy": "Owner", "deletionPolicy": "Retain"},
-                "data": [{"secretKey": auth.secret_key, "remoteRef": remote}],
+                "data": data,
             },
         })));
     }

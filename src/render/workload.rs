@@ -15,9 +15,10 @@ use k8s_openapi::api::core::v1::{
     Affinity, Capabilities, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource,
     EnvVar, EnvVarSource, ExecAction, HTTPGetAction, KeyToPath, Lifecycle, LifecycleHandler,
     ObjectFieldSelector, PersistentVolumeClaim, PersistentVolumeClaimSpec, PodAffinityTerm,
-    PodAntiAffinity, PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceRequirements,
-    SeccompProfile, SecretVolumeSource, SecurityContext, Toleration, TopologySpreadConstraint,
-    Volume, VolumeMount, VolumeResourceRequirements, WeightedPodAffinityTerm,
+    PodAntiAffinity, PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ProjectedVolumeSource,
+    ResourceRequirements, SeccompProfile, SecretProjection, SecretVolumeSource, SecurityContext,
+    Toleration, TopologySpreadConstraint, Volume, VolumeMount, VolumeProjection,
+    VolumeResourceRequirements, WeightedPodAffinityTerm,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
@@ -528,7 +529,14 @@ fn exporter_container(redis: &Redis, image: &str, server_port: i32) -> Container
     }];
     let mut volume_mounts = Vec::new();
     if redis.auth.is_some() {
-        // The exporter reads the password from a file the init container wrote, not from env.
+        // Its own user, with the password the init container made for
+        // this pod's start (from a file, not env): a rotation of the
+        // deployment's password never reaches it.
+        env.push(EnvVar {
+            name: "REDIS_USER".into(),
+            value: Some(EXPORTER_USER.into()),
+            ..EnvVar::default()
+        });
         env.push(EnvVar {
             name: "REDIS_PASSWORD_FILE".into(),
             value: Some("/run/redis/exporter-passwords.json".into()),
@@ -570,11 +578,17 @@ fn exporter_container(redis: &Redis, image: &str, server_port: i32) -> Container
     }
 }
 
-/// Writes the exporter's password file (`{"redis://localhost:6379": "..."}`)
-/// into the in-memory run volume, so the password never sits in an env var.
+/// The exporter's ACL user (the start scripts create it).
+const EXPORTER_USER: &str = "redis-gitops-exporter";
+
+/// Makes the exporter's password for this pod's start (random, in the
+/// in-memory run volume, never in git or env) and its password file
+/// (`{"redis://localhost:6379": "..."}`); the start script gives the
+/// exporter's ACL user that password.
 fn exporter_auth_container(redis: &Redis, port: i32) -> Container {
     let script = format!(
-        "set -eu; p=\"$(sed 's/\\\\/\\\\\\\\/g; s/\"/\\\\\"/g' /secrets/auth/password)\"; \
+        "set -eu; umask 077; p=\"$(od -An -N24 -tx1 /dev/urandom | tr -d ' \\n')\"; \
+         [ ${{#p}} -eq 48 ]; printf '%s' \"$p\" > /run/redis/exporter-password; \
          printf '{{\"%s://localhost:{port}\": \"%s\"}}\\n' {scheme} \"$p\" > /run/redis/exporter-passwords.json",
         scheme = if redis.tls.is_some() {
             "rediss"
@@ -589,10 +603,7 @@ fn exporter_auth_container(redis: &Redis, port: i32) -> Container {
         command: Some(vec!["sh".into(), "-c".into(), script]),
         resources: Some(fixed_resources("10m", "16Mi", "50m")),
         security_context: Some(container_security()),
-        volume_mounts: Some(vec![
-            mount("auth", "/secrets/auth", true),
-            mount("run", "/run/redis", false),
-        ]),
+        volume_mounts: Some(vec![mount("run", "/run/redis", false)]),
         ..Container::default()
     }
 }
@@ -640,20 +651,48 @@ fn volumes(redis: &Redis, sentinel: bool) -> Vec<Volume> {
 pub(super) fn secret_volumes(redis: &Redis) -> Vec<Volume> {
     let mut v = Vec::new();
     if let Some(auth) = &redis.auth {
-        v.push(Volume {
-            name: "auth".into(),
-            secret: Some(SecretVolumeSource {
-                secret_name: Some(auth.secret_name.clone()),
-                items: Some(vec![KeyToPath {
-                    key: auth.secret_key.clone(),
-                    path: "password".into(),
-                    mode: None,
-                }]),
-                default_mode: Some(0o440),
-                ..SecretVolumeSource::default()
-            }),
-            ..Volume::default()
-        });
+        if let Some(previous) = &auth.previous_secret_key {
+            // The previous password may be missing (dropped when a rotation
+            // ends): an optional source of its own, the current one required.
+            let source = |key: &str, path: &str, optional: bool| VolumeProjection {
+                secret: Some(SecretProjection {
+                    name: auth.secret_name.clone(),
+                    items: Some(vec![KeyToPath {
+                        key: key.into(),
+                        path: path.into(),
+                        mode: None,
+                    }]),
+                    optional: optional.then_some(true),
+                }),
+                ..VolumeProjection::default()
+            };
+            v.push(Volume {
+                name: "auth".into(),
+                projected: Some(ProjectedVolumeSource {
+                    default_mode: Some(0o440),
+                    sources: Some(vec![
+                        source(&auth.secret_key, "password", false),
+                        source(previous, "previous", true),
+                    ]),
+                }),
+                ..Volume::default()
+            });
+        } else {
+            v.push(Volume {
+                name: "auth".into(),
+                secret: Some(SecretVolumeSource {
+                    secret_name: Some(auth.secret_name.clone()),
+                    items: Some(vec![KeyToPath {
+                        key: auth.secret_key.clone(),
+                        path: "password".into(),
+                        mode: None,
+                    }]),
+                    default_mode: Some(0o440),
+                    ..SecretVolumeSource::default()
+                }),
+                ..Volume::default()
+            });
+        }
     }
     if let Some(tls) = &redis.tls {
         v.push(Volume {

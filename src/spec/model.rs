@@ -522,6 +522,9 @@ spec_object! {
         /// Key in that Secret (default `password`).
         #[schemars(extend("default" = "password"))]
         secret_key: String,
+        /// Key in that Secret holding the previous password during a
+        /// rotation: while it is there and differs, both are accepted.
+        previous_secret_key: String,
         /// Render an ExternalSecret that creates the Secret from a secret store.
         external_secret: ExternalSecret,
     }
@@ -536,6 +539,9 @@ spec_object! {
         remote_key: String,
         /// Property within that key, when the store holds JSON.
         remote_property: String,
+        /// The store's version of the previous password (for example
+        /// `AWSPREVIOUS`), written to `auth.previousSecretKey`.
+        previous_version: String,
         /// Refresh interval (default 1h).
         #[schemars(extend("default" = "1h"))]
         refresh_interval: String,

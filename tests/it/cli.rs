@@ -810,3 +810,48 @@ fn shard_pods_never_share_a_node_unless_the_spec_prefers() {
     );
     assert_eq!(preferred[0].weight, 100);
 }
+
+/// A rotation window through External Secrets: the ExternalSecret fills the
+/// previous key from the store's previous version; the pods mount the
+/// previous key from an optional source (it may be removed), the current
+/// one from a required source.
+#[test]
+fn previous_password_comes_from_the_stores_previous_version() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::create_dir_all(tmp.path().join("specs")).unwrap();
+    fs::write(
+        tmp.path().join("specs/queues.yaml"),
+        "apiVersion: redis-gitops/v1\nkind: Redis\nmetadata: {name: queues, namespace: payments}\n\
+         spec:\n  mode: standalone\n  version: \"7.2.5\"\n  resources: {limits: {memory: 1Gi}}\n  \
+         auth:\n    secretName: queues-redis\n    previousSecretKey: previous\n    externalSecret:\n      \
+         secretStoreRef: {name: aws}\n      remoteKey: payments/queues\n      previousVersion: AWSPREVIOUS\n",
+    )
+    .unwrap();
+    cli(tmp.path()).arg("build").assert().success();
+    let out = tmp.path().join("output/queues");
+    let es: serde_yaml::Value = serde_yaml::from_str(
+        &fs::read_to_string(out.join("externalsecret-queues-redis.yaml")).unwrap(),
+    )
+    .unwrap();
+    let data = es["spec"]["data"].as_sequence().unwrap();
+    assert_eq!(data.len(), 2, "{data:?}");
+    assert_eq!(data[0]["secretKey"], "password");
+    assert!(data[0]["remoteRef"].get("version").is_none());
+    assert_eq!(data[1]["secretKey"], "previous");
+    assert_eq!(data[1]["remoteRef"]["key"], "payments/queues");
+    assert_eq!(data[1]["remoteRef"]["version"], "AWSPREVIOUS");
+    let sts: serde_yaml::Value =
+        serde_yaml::from_str(&fs::read_to_string(out.join("statefulset-queues.yaml")).unwrap())
+            .unwrap();
+    let volumes = sts["spec"]["template"]["spec"]["volumes"]
+        .as_sequence()
+        .unwrap();
+    let auth = volumes.iter().find(|v| v["name"] == "auth").unwrap();
+    let sources = auth["projected"]["sources"].as_sequence().unwrap();
+    assert_eq!(sources[0]["secret"]["items"][0]["key"], "password");
+    assert_eq!(sources[0]["secret"]["items"][0]["path"], "password");
+    assert!(sources[0]["secret"].get("optional").is_none());
+    assert_eq!(sources[1]["secret"]["items"][0]["key"], "previous");
+    assert_eq!(sources[1]["secret"]["items"][0]["path"], "previous");
+    assert_eq!(sources[1]["secret"]["optional"], true);
+}

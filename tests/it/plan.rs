@@ -939,7 +939,7 @@ fn tls_and_auth_switches_are_manual_findings_for_clients() {
         ),
         (
             "payments/sessions.yaml",
-            "  auth: {secretName: sessions-redis}\n",
+            "  auth: {secretName: sessions-redis, previousSecretKey: previous}   # a rotation window (README: Rotating secrets)\n",
             "",
             "auth on -> off",
         ),

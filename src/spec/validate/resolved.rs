@@ -113,6 +113,8 @@ pub struct Storage {
 pub struct Auth {
     pub secret_name: String,
     pub secret_key: String,
+    /// The key of the previous password during a rotation.
+    pub previous_secret_key: Option<String>,
     pub external: Option<ExternalSecret>,
 }
 
@@ -122,6 +124,7 @@ pub struct ExternalSecret {
     pub store_kind: String,
     pub remote_key: String,
     pub remote_property: Option<String>,
+    pub previous_version: Option<String>,
     pub refresh_interval: String,
 }
 

@@ -15,6 +15,35 @@ impl Cx<'_> {
             return None;
         }
         let secret_key = val(&a.value.secret_key).unwrap_or_else(|| "password".into());
+        let mut previous_secret_key = None;
+        for (field, key) in [
+            ("secretKey", &a.value.secret_key),
+            ("previousSecretKey", &a.value.previous_secret_key),
+        ] {
+            let Some(key) = key else { continue };
+            if !is_secret_key(&key.value) {
+                self.err(
+                    key.span,
+                    format!("'{}' is not a valid key of a Secret", key.value),
+                )
+                .help = Some(format!(
+                    "auth.{field}: letters, digits, '-', '_' and '.', at most 253"
+                ));
+            } else if field == "previousSecretKey" {
+                if key.value == secret_key {
+                    self.err(
+                        key.span,
+                        format!(
+                            "previousSecretKey '{}' is the key of the current password",
+                            key.value
+                        ),
+                    )
+                    .help = Some("name another key of the Secret, for example 'previous'".into());
+                } else {
+                    previous_secret_key = Some(key.value.clone());
+                }
+            }
+        }
         let external = match &a.value.external_secret {
             None => None,
             Some(e) => {
@@ -49,6 +78,14 @@ impl Cx<'_> {
                     store_kind,
                     remote_key,
                     remote_property: val(&e.value.remote_property),
+                    previous_version: match &e.value.previous_version {
+                        Some(v) if previous_secret_key.is_none() => {
+                            self.err(v.span, "externalSecret.previousVersion needs auth.previousSecretKey")
+                                .help = Some("add previousSecretKey: previous (the key the previous password is written to)".into());
+                            None
+                        }
+                        v => val(v),
+                    },
                     refresh_interval: val(&e.value.refresh_interval).unwrap_or_else(|| "1h".into()),
                 })
             }
@@ -56,6 +93,7 @@ impl Cx<'_> {
         Some(Auth {
             secret_name: name.value,
             secret_key,
+            previous_secret_key,
             external,
         })
     }
@@ -111,6 +149,15 @@ impl Cx<'_> {
             }
         }
     }
+}
+
+/// A key of a Secret's data: `[-._a-zA-Z0-9]+`, at most 253 characters.
+fn is_secret_key(key: &str) -> bool {
+    !key.is_empty()
+        && key.len() <= 253
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 #[cfg(test)]

@@ -67,7 +67,7 @@ struct State {
 
 struct Inner {
     root: PathBuf,
-    secrets: Secrets,
+    secrets: Mutex<Secrets>,
     scale: f64,
     /// Milliseconds before a new pod's containers start.
     start_delay_ms: AtomicU32,
@@ -158,7 +158,7 @@ impl Sim {
         Sim {
             inner: Arc::new(Inner {
                 root,
-                secrets,
+                secrets: Mutex::new(secrets),
                 scale: 1.0,
                 start_delay_ms: AtomicU32::new(0),
                 state: Mutex::new(State::default()),
@@ -292,6 +292,18 @@ impl Sim {
         }
     }
 
+    /// Every pod that exists now.
+    pub fn pods(&self) -> Vec<Arc<Pod>> {
+        self.inner
+            .state
+            .lock()
+            .unwrap()
+            .pods
+            .values()
+            .cloned()
+            .collect()
+    }
+
     pub fn try_pod(&self, name: &str) -> Option<Arc<Pod>> {
         self.inner.state.lock().unwrap().pods.get(name).cloned()
     }
@@ -401,6 +413,48 @@ impl Sim {
                 scope.spawn(move || self.inner.delete(pod, grace));
             }
         });
+    }
+
+    /// Changes a key of a Secret (`None`: removes it), as External Secrets or
+    /// `kubectl apply` would. Running pods see the change the way the
+    /// kubelet brings it: each pod at its own moment, 2 to 20 s later (a
+    /// delay fixed per pod name), all files of a volume swapped at once.
+    pub fn set_secret(&self, name: &str, key: &str, value: Option<&str>) {
+        {
+            let mut secrets = self.inner.secrets.lock().unwrap();
+            let data = secrets.entry(name.to_owned()).or_default();
+            match value {
+                Some(v) => data.insert(key.to_owned(), v.as_bytes().to_vec()),
+                None => data.remove(key),
+            };
+        }
+        self.inner.event(format!(
+            "Secret {name}: key {key} {}",
+            if value.is_some() { "set" } else { "removed" }
+        ));
+        let pods: Vec<Arc<Pod>> = self
+            .inner
+            .state
+            .lock()
+            .unwrap()
+            .pods
+            .values()
+            .cloned()
+            .collect();
+        for pod in pods {
+            let delay = 2 + redis_gitops::digest::sha256_hex(pod.name.as_bytes())
+                .bytes()
+                .map(u64::from)
+                .sum::<u64>()
+                % 19;
+            let inner = self.inner.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_secs(delay));
+                let secrets = inner.secrets.lock().unwrap().clone();
+                pod.refresh_secrets(&secrets);
+                inner.event(format!("pod {}: Secret volumes updated", pod.name));
+            });
+        }
     }
 
     /// Creates one pod of a paused StatefulSet by hand (a cold start in a
@@ -619,9 +673,10 @@ impl Inner {
         let n = self.next.fetch_add(1, Ordering::SeqCst);
         let ip = Ipv4Addr::new(10, 88, (n / 250) as u8, (n % 250 + 2) as u8);
         let config_maps = self.state.lock().unwrap().config_maps.clone();
+        let secrets = self.secrets.lock().unwrap().clone();
         let world = pod::World {
             images: &self.root.join("images"),
-            secrets: &self.secrets,
+            secrets: &secrets,
             config_maps: &config_maps,
             logs: &self.root.join("logs"),
             bridge: BRIDGE,

@@ -225,18 +225,10 @@ impl Pod {
                     .get(&cm.name)
                     .unwrap_or_else(|| panic!("{name}: ConfigMap {} does not exist", cm.name));
                 project_config_map(&path, data, cm, fs_group);
-            } else if let Some(s) = &v.secret {
-                let secret_name = s.secret_name.clone().unwrap_or_default();
-                let data = world.secrets.get(&secret_name).unwrap_or_else(|| {
-                    panic!("{name}: Secret {secret_name} is not among the test's secrets")
-                });
-                project(
-                    &path,
-                    data,
-                    s.items.as_deref(),
-                    s.default_mode.unwrap_or(0o644),
-                    fs_group,
-                );
+            } else if v.secret.is_some() || v.projected.is_some() {
+                let files = secret_files(v, world.secrets)
+                    .unwrap_or_else(|e| panic!("{name}: volume {}: {e}", v.name));
+                write_atomically(&path, &files, fs_group);
             } else if let Some(e) = &v.empty_dir {
                 let size = e
                     .size_limit
@@ -703,6 +695,29 @@ impl Pod {
         }
     }
 
+    /// Rewrites every Secret volume from `secrets`, as the kubelet does some
+    /// time after a Secret changed (all files of a volume at once).
+    pub fn refresh_secrets(&self, secrets: &Secrets) {
+        if self.gone.load(std::sync::atomic::Ordering::SeqCst) {
+            return;
+        }
+        let fs_group = self
+            .spec
+            .security_context
+            .as_ref()
+            .and_then(|s| s.fs_group)
+            .map(|g| g as u32);
+        for v in self.spec.volumes.iter().flatten() {
+            if v.secret.is_none() && v.projected.is_none() {
+                continue;
+            }
+            // A volume the kubelet cannot fill keeps its files (it retries).
+            if let Ok(files) = secret_files(v, secrets) {
+                write_atomically(&self.dir.join("volumes").join(&v.name), &files, fs_group);
+            }
+        }
+    }
+
     /// The command line that runs `argv` in container `c`: the pod's
     /// namespaces, the container's root, user and env.
     fn command(&self, c: &Runtime, argv: &[String], logged: bool) -> Command {
@@ -789,7 +804,118 @@ fn project_config_map(
     );
 }
 
-/// Writes a ConfigMap or Secret volume: every key, or the listed items,
+/// The files of a Secret volume, or of a projected volume of Secrets:
+/// (path, bytes, mode). A missing Secret or key is an error unless its
+/// source is optional, as the kubelet has it.
+fn secret_files(
+    v: &k8s_openapi::api::core::v1::Volume,
+    secrets: &Secrets,
+) -> Result<Vec<(String, Vec<u8>, i32)>, String> {
+    use k8s_openapi::api::core::v1::KeyToPath;
+    let mut files = Vec::new();
+    let mut add = |name: &str,
+                   items: Option<&[KeyToPath]>,
+                   optional: bool,
+                   mode: i32|
+     -> Result<(), String> {
+        let Some(data) = secrets.get(name) else {
+            return if optional {
+                Ok(())
+            } else {
+                Err(format!("Secret {name} is not among the test's secrets"))
+            };
+        };
+        match items {
+            Some(items) => {
+                for i in items {
+                    match data.get(&i.key) {
+                        Some(b) => files.push((i.path.clone(), b.clone(), i.mode.unwrap_or(mode))),
+                        None if optional => {}
+                        None => return Err(format!("key {} missing from Secret {name}", i.key)),
+                    }
+                }
+            }
+            None => files.extend(data.iter().map(|(k, b)| (k.clone(), b.clone(), mode))),
+        }
+        Ok(())
+    };
+    if let Some(s) = &v.secret {
+        add(
+            s.secret_name.as_deref().unwrap_or_default(),
+            s.items.as_deref(),
+            s.optional.unwrap_or(false),
+            s.default_mode.unwrap_or(0o644),
+        )?;
+    }
+    if let Some(p) = &v.projected {
+        for source in p.sources.iter().flatten() {
+            let s = source
+                .secret
+                .as_ref()
+                .ok_or("a projected source of a kind the simulator lacks")?;
+            add(
+                &s.name,
+                s.items.as_deref(),
+                s.optional.unwrap_or(false),
+                p.default_mode.unwrap_or(0o644),
+            )?;
+        }
+    }
+    Ok(files)
+}
+
+/// Writes a Secret volume's files as the kubelet does, so a running pod
+/// sees the whole change at once: the files go into a new hidden folder,
+/// the `..data` link is swapped to it by a rename, and each visible name
+/// is a link through `..data` (a name whose key is gone is removed).
+fn write_atomically(dir: &Path, files: &[(String, Vec<u8>, i32)], group: Option<u32>) {
+    // One writer at a time, as the kubelet's per-volume lock.
+    static LOCK: Mutex<()> = Mutex::new(());
+    let _held = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let generation = format!(
+        "..gen{}",
+        GENERATION.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+    );
+    let staged = dir.join(&generation);
+    fs::create_dir_all(&staged).unwrap();
+    for (path, bytes, mode) in files {
+        let target = staged.join(path);
+        if let Some(parent) = target.parent() {
+            fs::create_dir_all(parent).unwrap();
+        }
+        fs::write(&target, bytes).unwrap();
+        fs::set_permissions(&target, fs::Permissions::from_mode(*mode as u32)).unwrap();
+        std::os::unix::fs::chown(&target, Some(0), Some(group.unwrap_or(0))).unwrap();
+    }
+    let tmp = dir.join("..data_tmp");
+    let _ = fs::remove_file(&tmp);
+    std::os::unix::fs::symlink(&generation, &tmp).unwrap();
+    fs::rename(&tmp, dir.join("..data")).unwrap();
+    let visible: std::collections::BTreeSet<String> = files
+        .iter()
+        .map(|(p, _, _)| p.split('/').next().unwrap().to_owned())
+        .collect();
+    for name in &visible {
+        let link = dir.join(name);
+        if fs::symlink_metadata(&link).is_err() {
+            std::os::unix::fs::symlink(format!("..data/{name}"), &link).unwrap();
+        }
+    }
+    for e in fs::read_dir(dir).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with("..") {
+            if name.starts_with("..gen") && name != generation {
+                fs::remove_dir_all(e.path()).unwrap();
+            }
+        } else if !visible.contains(&name) {
+            fs::remove_file(e.path()).unwrap();
+        }
+    }
+}
+
+/// Writes a ConfigMap volume: every key, or the listed items,
 /// with their modes, owned by root and the pod's fsGroup.
 fn project(
     dir: &Path,

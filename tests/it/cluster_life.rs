@@ -29,7 +29,12 @@ struct Rig {
 
 impl Rig {
     fn up(engine: &str) -> Rig {
-        let ws = render(&[("sim/events.yaml", &cluster_spec(NAME, engine, SHARDS))]);
+        Rig::up_spec(&cluster_spec(NAME, engine, SHARDS))
+    }
+
+    /// A deployment of the spec `text`, bootstrapped and healthy.
+    fn up_spec(text: &str) -> Rig {
+        let ws = render(&[("sim/events.yaml", text)]);
         let sim = Sim::new(secrets(NAME));
         let jobs = sim.sync(&deployment(ws.path(), NAME), LIMIT);
         assert!(jobs[0].succeeded, "{}", jobs[0].logs);
@@ -377,21 +382,7 @@ fn password_rotation(engine: &str) {
         "auth: {secretName: events-auth, previousSecretKey: previous}",
     );
     assert!(text.contains("previousSecretKey"));
-    let ws = render(&[("sim/events.yaml", &text)]);
-    let sim = Sim::new(secrets(NAME));
-    let jobs = sim.sync(&deployment(ws.path(), NAME), LIMIT);
-    assert!(jobs[0].succeeded, "{}", jobs[0].logs);
-    for i in 0..SHARDS {
-        wait_linked(&sim, &format!("{NAME}-shard-{i}-1"), LIMIT);
-    }
-    eventually(LIMIT, "cluster healthy", || {
-        cluster_healthy(&sim, NAME, SHARDS)
-    });
-    let rig = Rig {
-        ws,
-        sim,
-        target: cluster_target(NAME, SHARDS),
-    };
+    let rig = Rig::up_spec(&text);
     let nodes: Vec<String> = (0..SHARDS)
         .flat_map(|i| (0..2).map(move |o| format!("{NAME}-shard-{i}-{o}")))
         .collect();

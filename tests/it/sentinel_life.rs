@@ -225,20 +225,14 @@ sim_test! {
     fn cold_start_after_failover_sentinels_first_valkey() { cold_start_after_failover("valkey", true) }
 }
 
-/// The cold start of the edges issue: the primary's node is drained and its
-/// pod stays down (no capacity) while the sentinels fail over and writes go
-/// on to the new primary and its other replica; then every pod stops and
-/// comes back, except the in-sync replica, whose node is still down. The
-/// old primary (stale) and the new one (which holds everything) return in
-/// an order and with delays that vary per round. No acknowledged write may
-/// be lost: the stale pod must not be chosen, and the new primary, stopped
-/// cleanly, keeps its role.
-fn cold_start_with_the_in_sync_replica_down(engine: &str, stale_first: bool, delay_s: u64) {
-    let rig = Rig::up(engine, "rdb");
+/// Writes, then drains the first primary's node: sessions-0 stops and is
+/// not re-created (its StatefulSet paused) while the sentinels fail over,
+/// and writes go on to the new primary and its in-sync replica. Returns the
+/// two writers' reports, the new primary and the in-sync replica.
+fn drain_the_primary_under_writes(rig: &Rig) -> (Report, Report, String, &'static str) {
     let w = rig.writer("before");
     std::thread::sleep(Duration::from_secs(2));
     let first = w.stop();
-    // The drain: sessions-0 (the first primary) stops and is not re-created.
     assert_eq!(rig.primary(), "sessions-0");
     rig.sim.pause(NAME);
     rig.sim.delete_pod("sessions-0");
@@ -256,6 +250,20 @@ fn cold_start_with_the_in_sync_replica_down(engine: &str, stale_first: bool, del
     let w = rig.writer("after");
     std::thread::sleep(Duration::from_secs(3));
     let second = w.stop();
+    (first, second, new_primary, in_sync)
+}
+
+/// The cold start of the edges issue: the primary's node is drained and its
+/// pod stays down (no capacity) while the sentinels fail over and writes go
+/// on to the new primary and its other replica; then every pod stops and
+/// comes back, except the in-sync replica, whose node is still down. The
+/// old primary (stale) and the new one (which holds everything) return in
+/// an order and with delays that vary per round. No acknowledged write may
+/// be lost: the stale pod must not be chosen, and the new primary, stopped
+/// cleanly, keeps its role.
+fn cold_start_with_the_in_sync_replica_down(engine: &str, stale_first: bool, delay_s: u64) {
+    let rig = Rig::up(engine, "rdb");
+    let (first, second, new_primary, in_sync) = drain_the_primary_under_writes(&rig);
 
     rig.sim.stop_everything(true);
     let (a, b) = if stale_first {
@@ -338,25 +346,7 @@ sim_test! {
 /// the data are released, nothing acknowledged is lost.
 fn cold_start_with_only_the_stale_pod_back(engine: &str) {
     let rig = Rig::up(engine, "rdb");
-    let w = rig.writer("before");
-    std::thread::sleep(Duration::from_secs(2));
-    let first = w.stop();
-    rig.sim.pause(NAME);
-    rig.sim.delete_pod("sessions-0");
-    eventually(LIMIT, "another pod takes over", || {
-        let now = rig.primary();
-        (now != "sessions-0").then_some(()).ok_or(now)
-    });
-    let new_primary = rig.primary();
-    let in_sync = if new_primary == "sessions-1" {
-        "sessions-2"
-    } else {
-        "sessions-1"
-    };
-    wait_linked(&rig.sim, in_sync, LIMIT);
-    let w = rig.writer("after");
-    std::thread::sleep(Duration::from_secs(3));
-    let second = w.stop();
+    let (first, second, _, _) = drain_the_primary_under_writes(&rig);
 
     rig.sim.stop_everything(true);
     for i in 0..3 {

@@ -685,14 +685,17 @@ impl Pod {
                 continue;
             };
             let path = self.dir.join("volumes").join(&v.name);
-            let fs_group = self
-                .spec
-                .security_context
-                .as_ref()
-                .and_then(|s| s.fs_group)
-                .map(|g| g as u32);
-            project_config_map(&path, data, cm, fs_group);
+            project_config_map(&path, data, cm, self.fs_group());
         }
+    }
+
+    /// The pod's fsGroup: the group its volumes' files belong to.
+    fn fs_group(&self) -> Option<u32> {
+        self.spec
+            .security_context
+            .as_ref()
+            .and_then(|s| s.fs_group)
+            .map(|g| g as u32)
     }
 
     /// Rewrites every Secret volume from `secrets`, as the kubelet does some
@@ -701,12 +704,7 @@ impl Pod {
         if self.gone.load(std::sync::atomic::Ordering::SeqCst) {
             return;
         }
-        let fs_group = self
-            .spec
-            .security_context
-            .as_ref()
-            .and_then(|s| s.fs_group)
-            .map(|g| g as u32);
+        let fs_group = self.fs_group();
         for v in self.spec.volumes.iter().flatten() {
             if v.secret.is_none() && v.projected.is_none() {
                 continue;

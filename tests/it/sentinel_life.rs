@@ -67,6 +67,22 @@ impl Rig {
         for p in ["sessions-1", "sessions-2"] {
             wait_linked(&sim, p, LIMIT);
         }
+        // Settled: every sentinel knows both replicas (it learns them from
+        // the primary's INFO, every 10 s).
+        eventually(LIMIT, "the sentinels know both replicas", || {
+            let known = (0..3).all(|i| {
+                let ip = sim.pod(&format!("sessions-sentinel-{i}")).ip.to_string();
+                client::connect(&ip, 26379, Some(PASSWORD))
+                    .and_then(|mut c| {
+                        redis::cmd("SENTINEL")
+                            .arg("REPLICAS")
+                            .arg(NAME)
+                            .query::<Vec<redis::Value>>(&mut c)
+                    })
+                    .is_ok_and(|r| r.len() == 2)
+            });
+            known.then_some(()).ok_or_else(String::new)
+        });
         Rig {
             ws,
             sim,

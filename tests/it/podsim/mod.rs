@@ -432,16 +432,7 @@ impl Sim {
             "Secret {name}: key {key} {}",
             if value.is_some() { "set" } else { "removed" }
         ));
-        let pods: Vec<Arc<Pod>> = self
-            .inner
-            .state
-            .lock()
-            .unwrap()
-            .pods
-            .values()
-            .cloned()
-            .collect();
-        for pod in pods {
+        for pod in self.pods() {
             let delay = 2 + redis_gitops::digest::sha256_hex(pod.name.as_bytes())
                 .bytes()
                 .map(u64::from)

@@ -600,15 +600,7 @@ impl Drop for Sim {
         for t in self.controllers.lock().unwrap().drain(..) {
             let _ = t.join();
         }
-        let pods: Vec<Arc<Pod>> = self
-            .inner
-            .state
-            .lock()
-            .unwrap()
-            .pods
-            .values()
-            .cloned()
-            .collect();
+        let pods = self.pods();
         std::thread::scope(|scope| {
             for pod in &pods {
                 scope.spawn(move || pod.delete(Duration::ZERO));

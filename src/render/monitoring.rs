@@ -183,6 +183,29 @@ fn rules(redis: &Redis) -> Vec<Value> {
             "A Redis Cluster node knows fewer nodes than the deployment runs (a node lost its nodes.conf, or was never met)",
         ));
     }
+    // cert-manager's own metric: the exporter cannot see the certificate a
+    // server serves, and redis_exporter has no such metric. With a Secret the
+    // user names, the README names a metric to alert on instead.
+    if let Some(tls) = redis.tls.as_ref().filter(|t| t.cert_manager.is_some()) {
+        let cert = super::secrets::tls_secret_name(redis, tls);
+        rules.push(json!({
+            "alert": "RedisCertificateExpiresSoon",
+            "expr": format!(
+                "certmanager_certificate_expiration_timestamp_seconds{{exported_namespace=\"{ns}\",name=\"{cert}\"}} - time() < 7 * 86400 \
+                 or certmanager_certificate_expiration_timestamp_seconds{{namespace=\"{ns}\",name=\"{cert}\"}} - time() < 7 * 86400",
+                ns = redis.namespace,
+            ),
+            "for": "1h",
+            "labels": {"severity": "critical"},
+            "annotations": {
+                "summary": "The Redis TLS certificate expires within a week: cert-manager has not renewed it",
+                "description": format!(
+                    "Certificate {}/{cert} expires within 7 days; the pods load a renewed certificate on their own (their logs say \"certificate renewal\"). Look at `kubectl describe certificate {cert} -n {}`.",
+                    redis.namespace, redis.namespace
+                ),
+            },
+        }));
+    }
     if matches!(redis.topology, Topology::Cluster { .. }) {
         rules.push(alert(
             "RedisClusterStateNotOk",

@@ -147,3 +147,145 @@ pub fn cases(full: u32) -> u32 {
         (full / 10).max(2)
     }
 }
+
+/// A throw-away certificate authority made with openssl in `dir`, which
+/// issues server certificates as cert-manager would: P-256 keys, the names
+/// and addresses as subjectAltNames, the serial chosen by the test.
+pub struct Ca {
+    dir: PathBuf,
+}
+
+impl Ca {
+    pub fn new(dir: &Path) -> Ca {
+        let ca = Ca {
+            dir: dir.to_owned(),
+        };
+        ca.openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.crt",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=test-ca",
+        ]);
+        ca
+    }
+
+    /// The CA certificate (PEM).
+    pub fn cert(&self) -> Vec<u8> {
+        std::fs::read(self.dir.join("ca.crt")).unwrap()
+    }
+
+    /// A new key and a certificate for `sans` (`DNS:...`, `IP:...`) with
+    /// this serial: (certificate, key), PEM.
+    pub fn issue(&self, sans: &[String], serial: u32) -> (Vec<u8>, Vec<u8>) {
+        let name = format!("server-{serial}");
+        std::fs::write(
+            self.dir.join(format!("{name}.ext")),
+            format!("subjectAltName={}\n", sans.join(",")),
+        )
+        .unwrap();
+        let (key, csr, crt, ext) = (
+            format!("{name}.key"),
+            format!("{name}.csr"),
+            format!("{name}.crt"),
+            format!("{name}.ext"),
+        );
+        self.openssl(&[
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            &key,
+            "-out",
+            &csr,
+            "-subj",
+            "/CN=redis",
+        ]);
+        self.openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-set_serial",
+            &serial.to_string(),
+            "-out",
+            &crt,
+            "-days",
+            "1",
+            "-extfile",
+            &ext,
+        ]);
+        (
+            std::fs::read(self.dir.join(&crt)).unwrap(),
+            std::fs::read(self.dir.join(&key)).unwrap(),
+        )
+    }
+
+    fn openssl(&self, args: &[&str]) {
+        let out = Command::new(tool("openssl"))
+            .args(args)
+            .current_dir(&self.dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// The serial (hex, as openssl prints it) of the certificate the TLS server
+/// at `addr` (`ip:port`) presents now, or why there is none; `client` is a
+/// certificate and key the server accepts (the cluster bus asks for one).
+pub fn served_serial(addr: &str, client: (&Path, &Path)) -> Result<String, String> {
+    let out = Command::new(tool("openssl"))
+        .args(["s_client", "-connect", addr, "-cert"])
+        .arg(client.0)
+        .arg("-key")
+        .arg(client.1)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !out
+        .stdout
+        .windows(27)
+        .any(|w| w == b"-----BEGIN CERTIFICATE-----")
+    {
+        return Err(format!(
+            "{addr}: no certificate: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    // openssl x509 reads the first certificate of its input.
+    let mut x509 = Command::new(tool("openssl"))
+        .args(["x509", "-noout", "-serial"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    std::io::Write::write_all(&mut x509.stdin.take().unwrap(), &out.stdout)
+        .map_err(|e| e.to_string())?;
+    let out = x509.wait_with_output().map_err(|e| e.to_string())?;
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .trim_start_matches("serial=")
+        .to_owned())
+}

@@ -39,6 +39,55 @@ pub fn secrets(name: &str) -> Secrets {
     s
 }
 
+/// A certificate for the pods of deployment `name` with this serial, as the
+/// rendered cert-manager Certificate asks for it (the Service, the pods
+/// under the headless Service, localhost), and every simulator pod address
+/// (the tests connect to pods by address): the `{name}-tls` Secret's data.
+pub fn tls_secret(ca: &crate::common::Ca, name: &str, serial: u32) -> BTreeMap<String, Vec<u8>> {
+    let mut sans = vec![
+        format!("DNS:{name}.sim.svc"),
+        format!("DNS:*.{name}-headless.sim.svc"),
+        "DNS:localhost".to_owned(),
+    ];
+    sans.extend((2..252).map(|n| format!("IP:10.88.0.{n}")));
+    let (crt, key) = ca.issue(&sans, serial);
+    BTreeMap::from([
+        ("tls.crt".to_owned(), crt),
+        ("tls.key".to_owned(), key),
+        ("ca.crt".to_owned(), ca.cert()),
+    ])
+}
+
+/// Renews the `{name}-tls` Secret as cert-manager does: a new key and a
+/// certificate with a new serial, written in one update; returns the files
+/// of the new certificate and key in `dir` (a client certificate for
+/// `served_serial`).
+pub fn renew_tls_secret(
+    sim: &Sim,
+    ca: &crate::common::Ca,
+    name: &str,
+    serial: u32,
+    dir: &Path,
+) -> (PathBuf, PathBuf) {
+    let data = tls_secret(ca, name, serial);
+    sim.set_secret_keys(
+        &format!("{name}-tls"),
+        &[
+            ("tls.crt", Some(&data["tls.crt"])),
+            ("tls.key", Some(&data["tls.key"])),
+        ],
+    );
+    client_files(&data, dir)
+}
+
+/// The certificate and key of a `{name}-tls` Secret's data as files in `dir`.
+pub fn client_files(data: &BTreeMap<String, Vec<u8>>, dir: &Path) -> (PathBuf, PathBuf) {
+    let (crt, key) = (dir.join("client.crt"), dir.join("client.key"));
+    std::fs::write(&crt, &data["tls.crt"]).unwrap();
+    std::fs::write(&key, &data["tls.key"]).unwrap();
+    (crt, key)
+}
+
 pub fn spec(name: &str, engine: &str, body: &str) -> String {
     let version = if engine == "valkey" {
         "9.1.2"

@@ -57,73 +57,12 @@ fn demo() -> Vec<Redis> {
     valid
 }
 
-/// P-256 keys: quick to make.
-const EC_KEY: [&str; 4] = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"];
-
 /// A throw-away CA and a server certificate for 127.0.0.1, as `/tls/` holds them.
 pub fn certs(dir: &Path) {
-    let openssl = tool("openssl");
-    let run = |args: Vec<&str>| {
-        let out = Command::new(&openssl)
-            .args(&args)
-            .current_dir(dir)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "openssl {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    std::fs::write(
-        dir.join("san.ext"),
-        "subjectAltName=IP:127.0.0.1,DNS:localhost\n",
-    )
-    .unwrap();
-    let key = |prefix: &[&'static str], rest: &[&'static str]| [prefix, &EC_KEY, rest].concat();
-    run(key(
-        &["req", "-x509"],
-        &[
-            "-nodes",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.crt",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=test-ca",
-        ],
-    ));
-    run(key(
-        &["req"],
-        &[
-            "-nodes",
-            "-keyout",
-            "tls.key",
-            "-out",
-            "tls.csr",
-            "-subj",
-            "/CN=localhost",
-        ],
-    ));
-    run(vec![
-        "x509",
-        "-req",
-        "-in",
-        "tls.csr",
-        "-CA",
-        "ca.crt",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-out",
-        "tls.crt",
-        "-days",
-        "1",
-        "-extfile",
-        "san.ext",
-    ]);
+    let ca = crate::common::Ca::new(dir);
+    let (crt, key) = ca.issue(&["IP:127.0.0.1".into(), "DNS:localhost".into()], 1);
+    std::fs::write(dir.join("tls.crt"), crt).unwrap();
+    std::fs::write(dir.join("tls.key"), key).unwrap();
 }
 
 struct Cli {

@@ -23,16 +23,43 @@ pub enum Target {
     Cluster { seeds: Vec<String>, port: u16 },
 }
 
+/// The CA the servers' certificates are checked against, once a test's
+/// deployment serves TLS only (each simulator test is its own process).
+static TLS_CA: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+
+/// From now on every connection of this process is TLS, verified against
+/// `ca_pem` (the server's name or address must be in its certificate).
+pub fn use_tls(ca_pem: Vec<u8>) {
+    TLS_CA.set(ca_pem).expect("use_tls is called once");
+}
+
 /// One connection to `host:port`, bounded in time.
 pub fn connect(host: &str, port: u16, password: Option<&str>) -> redis::RedisResult<Connection> {
     let mut settings = RedisConnectionInfo::default();
     if let Some(pw) = password {
         settings = settings.set_password(pw);
     }
-    let info = ConnectionAddr::Tcp(host.to_owned(), port)
-        .into_connection_info()?
-        .set_redis_settings(settings);
-    let client = redis::Client::open(info)?;
+    let client = match TLS_CA.get() {
+        None => redis::Client::open(
+            ConnectionAddr::Tcp(host.to_owned(), port)
+                .into_connection_info()?
+                .set_redis_settings(settings),
+        )?,
+        Some(ca) => redis::Client::build_with_tls(
+            ConnectionAddr::TcpTls {
+                host: host.to_owned(),
+                port,
+                insecure: false,
+                tls_params: None,
+            }
+            .into_connection_info()?
+            .set_redis_settings(settings),
+            redis::TlsCertificates {
+                client_tls: None,
+                root_cert: Some(ca.clone()),
+            },
+        )?,
+    };
     let con = client.get_connection_with_timeout(Duration::from_millis(500))?;
     con.set_read_timeout(Some(Duration::from_secs(3)))?;
     con.set_write_timeout(Some(Duration::from_secs(3)))?;

@@ -420,18 +420,28 @@ impl Sim {
     /// kubelet brings it: each pod at its own moment, 2 to 20 s later (a
     /// delay fixed per pod name), all files of a volume swapped at once.
     pub fn set_secret(&self, name: &str, key: &str, value: Option<&str>) {
+        self.set_secret_keys(name, &[(key, value.map(str::as_bytes))]);
+    }
+
+    /// Changes several keys of a Secret in one update, as cert-manager
+    /// writes `tls.crt`, `tls.key` and `ca.crt` of a renewed certificate.
+    pub fn set_secret_keys(&self, name: &str, keys: &[(&str, Option<&[u8]>)]) {
         {
             let mut secrets = self.inner.secrets.lock().unwrap();
             let data = secrets.entry(name.to_owned()).or_default();
-            match value {
-                Some(v) => data.insert(key.to_owned(), v.as_bytes().to_vec()),
-                None => data.remove(key),
-            };
+            for (key, value) in keys {
+                match value {
+                    Some(v) => data.insert((*key).to_owned(), v.to_vec()),
+                    None => data.remove(*key),
+                };
+            }
         }
-        self.inner.event(format!(
-            "Secret {name}: key {key} {}",
-            if value.is_some() { "set" } else { "removed" }
-        ));
+        for (key, value) in keys {
+            self.inner.event(format!(
+                "Secret {name}: key {key} {}",
+                if value.is_some() { "set" } else { "removed" }
+            ));
+        }
         for pod in self.pods() {
             let delay = 2 + redis_gitops::digest::sha256_hex(pod.name.as_bytes())
                 .bytes()

@@ -34,8 +34,12 @@ impl Rig {
 
     /// A deployment of the spec `text`, bootstrapped and healthy.
     fn up_spec(text: &str) -> Rig {
+        Rig::up_spec_with_secrets(text, secrets(NAME))
+    }
+
+    fn up_spec_with_secrets(text: &str, secrets: crate::podsim::Secrets) -> Rig {
         let ws = render(&[("sim/events.yaml", text)]);
-        let sim = Sim::new(secrets(NAME));
+        let sim = Sim::new(secrets);
         let jobs = sim.sync(&deployment(ws.path(), NAME), LIMIT);
         assert!(jobs[0].succeeded, "{}", jobs[0].logs);
         for i in 0..SHARDS {
@@ -494,4 +498,99 @@ fn password_rotation(engine: &str) {
 
 sim_test! {
     fn password_rotation_redis() { password_rotation("redis") }
+}
+
+/// A certificate renewal under writes, as cert-manager brings it: the TLS
+/// Secret's certificate and key replaced by ones with a new serial, each
+/// pod seeing its files swapped at its own moment. Within 3 minutes every
+/// node serves the new serial on its client port and its cluster bus port,
+/// with no container restart; the replicas stay in sync, a CLUSTER
+/// FAILOVER afterwards works, and no acknowledged write is lost.
+fn certificate_renewal(engine: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = crate::common::Ca::new(dir.path());
+    let first = crate::lifecycle::tls_secret(&ca, NAME, 0x1001);
+    let client_cert = crate::lifecycle::client_files(&first, dir.path());
+    let mut secrets = secrets(NAME);
+    secrets.insert(format!("{NAME}-tls"), first);
+    client::use_tls(ca.cert());
+    let rig = Rig::up_spec_with_secrets(
+        &format!(
+            "{}  tls: {{secretName: {NAME}-tls}}\n",
+            cluster_spec(NAME, engine, SHARDS)
+        ),
+        secrets,
+    );
+    let nodes: Vec<String> = (0..SHARDS)
+        .flat_map(|i| (0..2).map(move |o| format!("{NAME}-shard-{i}-{o}")))
+        .collect();
+    let serials = |client: &(std::path::PathBuf, std::path::PathBuf)| -> Vec<(String, String)> {
+        nodes
+            .iter()
+            .flat_map(|pod| [(pod.clone(), 6379), (pod.clone(), 16379)])
+            .map(|(pod, port)| {
+                let addr = format!("{}:{port}", rig.sim.pod(&pod).ip);
+                let serial = crate::common::served_serial(&addr, (&client.0, &client.1))
+                    .unwrap_or_else(|e| e);
+                (format!("{pod}:{port}"), serial)
+            })
+            .collect()
+    };
+    for (port, serial) in serials(&client_cert) {
+        assert_eq!(serial, "1001", "{port} serves the first certificate");
+    }
+    let writers = rig.writers("renewal");
+    std::thread::sleep(Duration::from_secs(1));
+    let started = Instant::now();
+    let renewed = crate::lifecycle::renew_tls_secret(&rig.sim, &ca, NAME, 0x2002, dir.path());
+    eventually(
+        Duration::from_secs(180),
+        "every client and cluster bus port serves the renewed certificate",
+        || {
+            let old: Vec<(String, String)> = serials(&renewed)
+                .into_iter()
+                .filter(|(_, serial)| serial != "2002")
+                .collect();
+            old.is_empty().then_some(()).ok_or(format!("{old:?}"))
+        },
+    );
+    println!(
+        "every client and cluster bus port serves the renewed certificate after {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    let reports = stop_all(writers);
+    for pod in rig.sim.pods() {
+        for c in pod.container_names() {
+            assert_eq!(
+                pod.restarts(&c),
+                0,
+                "{}/{c} restarted\n{}",
+                pod.name,
+                rig.sim.log_tails(30)
+            );
+        }
+    }
+    for i in 0..SHARDS {
+        wait_linked(&rig.sim, &format!("{NAME}-shard-{i}-1"), LIMIT);
+    }
+    eventually(LIMIT, "cluster healthy after the renewal", || {
+        cluster_healthy(&rig.sim, NAME, SHARDS)
+    });
+    // A failover over connections made with the renewed certificates.
+    let replica = format!("{NAME}-shard-0-1");
+    let ok: String = query(&rig.sim, &replica, &["CLUSTER", "FAILOVER"]).expect("CLUSTER FAILOVER");
+    assert_eq!(ok, "OK");
+    eventually(LIMIT, "the replica took over", || {
+        let role: redis::Value = query(&rig.sim, &replica, &["ROLE"]).map_err(|e| e.to_string())?;
+        format!("{role:?}")
+            .contains("master")
+            .then_some(())
+            .ok_or(format!("{role:?}"))
+    });
+    rig.assert_kept(&format!("certificate renewal ({engine})"), &reports);
+}
+
+sim_test! {
+    fn certificate_renewal_redis() { certificate_renewal("redis") }
 }

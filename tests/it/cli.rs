@@ -855,3 +855,61 @@ fn previous_password_comes_from_the_stores_previous_version() {
     assert_eq!(sources[1]["secret"]["items"][0]["path"], "previous");
     assert_eq!(sources[1]["secret"]["optional"], true);
 }
+
+/// A certificate from cert-manager gets an alert a week before it expires,
+/// on cert-manager's own metric for that Certificate; a Secret the user
+/// names gets none (the compiler cannot know what fills it).
+#[test]
+fn certificate_expiry_alert_follows_cert_manager() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::create_dir_all(tmp.path().join("specs")).unwrap();
+    let spec = |name: &str, tls: &str| {
+        format!(
+            "apiVersion: redis-gitops/v1\nkind: Redis\nmetadata: {{name: {name}, namespace: payments}}\n\
+             spec:\n  mode: standalone\n  version: \"7.2.5\"\n  resources: {{limits: {{memory: 1Gi}}}}\n  \
+             metrics: {{enabled: true, prometheusRule: true}}\n  tls: {tls}\n"
+        )
+    };
+    fs::write(
+        tmp.path().join("specs/issued.yaml"),
+        spec("issued", "{certManager: {issuerRef: {name: internal-ca}}}"),
+    )
+    .unwrap();
+    fs::write(
+        tmp.path().join("specs/named.yaml"),
+        spec("named", "{secretName: named-tls}"),
+    )
+    .unwrap();
+    cli(tmp.path()).arg("build").assert().success();
+    let rules = |name: &str| -> Vec<serde_yaml::Value> {
+        let rule: serde_yaml::Value = serde_yaml::from_str(
+            &fs::read_to_string(
+                tmp.path()
+                    .join(format!("output/{name}/prometheusrule-{name}.yaml")),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        rule["spec"]["groups"][0]["rules"]
+            .as_sequence()
+            .unwrap()
+            .clone()
+    };
+    let issued = rules("issued");
+    let expiry = issued
+        .iter()
+        .find(|r| r["alert"] == "RedisCertificateExpiresSoon")
+        .expect("an expiry alert");
+    let expr = expiry["expr"].as_str().unwrap();
+    assert!(
+        expr.contains(
+            "certmanager_certificate_expiration_timestamp_seconds{exported_namespace=\"payments\",name=\"issued-tls\"} - time() < 7 * 86400"
+        ),
+        "{expr}"
+    );
+    assert!(
+        !rules("named")
+            .iter()
+            .any(|r| r["alert"] == "RedisCertificateExpiresSoon")
+    );
+}

@@ -800,7 +800,9 @@ fn rolling_update_mid_rotation(engine: &str) {
     for r in [&during, &after] {
         println!(
             "{}",
-            r.summary(&format!("rolling update during a password rotation ({engine})"))
+            r.summary(&format!(
+                "rolling update during a password rotation ({engine})"
+            ))
         );
         assert!(!r.acked.is_empty());
         let lost = client::lost(&rig.target, Some(NEW_PASSWORD), r);

@@ -52,6 +52,11 @@ pub fn repair(name: &str) -> String {
     format!("{name}-repair")
 }
 
+/// The backup CronJob, its NetworkPolicy and (with a cloud identity) its ServiceAccount.
+pub fn backup(name: &str) -> String {
+    format!("{name}-backup")
+}
+
 /// The cert-manager Certificate's Secret.
 pub fn tls(name: &str) -> String {
     format!("{name}-tls")
@@ -74,6 +79,7 @@ pub mod component {
     pub const SENTINEL: &str = "sentinel";
     pub const SHARD: &str = "shard";
     pub const RECONCILE: &str = "reconcile";
+    pub const BACKUP: &str = "backup";
     pub const DEPLOYMENT: &str = "deployment";
 }
 

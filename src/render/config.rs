@@ -69,7 +69,9 @@ impl Recorded {
 /// Files only the sentinel pods read.
 const SENTINEL_FILES: &[&str] = &["sentinel.conf", "start-sentinel.sh"];
 /// Files only the Redis pods read.
-const REDIS_FILES: &[&str] = &["redis.conf", "start-redis.sh", "prestop.sh"];
+const REDIS_FILES: &[&str] = &["redis.conf", "start-redis.sh", "prestop.sh", "restore.sh"];
+/// Files only the backup job reads: a change rolls no pod.
+const JOB_FILES: &[&str] = &["backup.sh", "backup-upload.sh"];
 
 /// How long a primary's preStop waits for another pod to take over (the
 /// sentinels to name it, or a cluster replica to hold its slots), and in
@@ -86,6 +88,19 @@ struct Ports {
     redis: i32,
     bus: i32,
     sentinel: i32,
+}
+
+/// Where backups go (backup-upload.sh) or come from (restore.sh).
+#[derive(Serialize)]
+struct StoreCtx {
+    bucket: String,
+    prefix: String,
+    /// Complete backups kept.
+    keep: u32,
+    /// `latest` or a backup's name (restore).
+    from: String,
+    /// Serving shards (1 outside cluster mode).
+    shards: u32,
 }
 
 #[derive(Serialize)]
@@ -130,6 +145,9 @@ struct Ctx<'a> {
     sentinel: Option<SentinelCtx>,
     /// How long a primary's preStop waits for a replica to take over.
     handover_wait_s: u32,
+    version: String,
+    backup: Option<StoreCtx>,
+    restore: Option<StoreCtx>,
 }
 
 fn context(redis: &Redis) -> Ctx<'_> {
@@ -160,6 +178,28 @@ fn context(redis: &Redis) -> Ctx<'_> {
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
+    let shards = match redis.topology {
+        Topology::Cluster {
+            shards,
+            drain_shards,
+            ..
+        } => shards - drain_shards,
+        _ => 1,
+    };
+    let backup = redis.backup.as_ref().map(|b| StoreCtx {
+        bucket: b.s3.bucket.clone(),
+        prefix: b.s3.prefix.clone(),
+        keep: b.keep,
+        from: String::new(),
+        shards,
+    });
+    let restore = redis.restore.as_ref().map(|r| StoreCtx {
+        bucket: r.s3.bucket.clone(),
+        prefix: r.s3.prefix.clone(),
+        keep: 0,
+        from: r.from.clone(),
+        shards,
+    });
     Ctx {
         name: &redis.name,
         namespace: &redis.namespace,
@@ -186,6 +226,9 @@ fn context(redis: &Redis) -> Ctx<'_> {
         config,
         sentinel,
         handover_wait_s: HANDOVER_WAIT_S,
+        version: redis.version.to_string(),
+        backup,
+        restore,
     }
 }
 
@@ -211,6 +254,13 @@ pub fn files(
     if redis.mode() != crate::spec::model::Mode::Standalone {
         add("prestop.sh", "prestop.sh.j2")?;
     }
+    if redis.backup.is_some() {
+        add("backup.sh", "backup.sh.j2")?;
+        add("backup-upload.sh", "backup-upload.sh.j2")?;
+    }
+    if redis.restore.is_some() {
+        add("restore.sh", "restore.sh.j2")?;
+    }
     Ok(data)
 }
 
@@ -232,8 +282,8 @@ pub fn render(redis: &Redis, templates: &Templates) -> Result<Rendered, Template
             .collect()
     };
     let checksums = Checksums {
-        redis: sha256_hex(&only(SENTINEL_FILES)),
-        sentinel: sha256_hex(&only(REDIS_FILES)),
+        redis: sha256_hex(&only(&[SENTINEL_FILES, JOB_FILES].concat())),
+        sentinel: sha256_hex(&only(&[REDIS_FILES, JOB_FILES].concat())),
     };
     let mut metadata = meta(
         redis,

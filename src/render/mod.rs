@@ -7,6 +7,7 @@
 //! key order is stable by construction; a test checks every mapping of every
 //! file. Each object is written as YAML once, when it is made.
 
+pub mod backup;
 pub mod config;
 pub mod gitops;
 pub mod job;
@@ -442,6 +443,9 @@ pub fn render_objects(
     );
     objects.extend(monitoring::render(redis));
     objects.extend(secrets::render(redis));
+    objects.extend(backup::cron_job(redis).map(Object::typed));
+    objects.extend(backup::service_account(redis).map(Object::typed));
+    objects.extend(backup::network_policy(redis).map(Object::typed));
     if let Some(hash) = job_hash {
         objects.push(Object::typed(job::network_policy(redis)));
         objects.push(Object::typed(job::render(redis, &hash)));
@@ -462,6 +466,8 @@ pub enum Component {
     Shard(u32),
     /// The cluster reconcile Job.
     Reconcile,
+    /// The backup CronJob.
+    Backup,
     /// Objects of the whole deployment.
     Deployment,
 }
@@ -473,6 +479,7 @@ impl Component {
             Component::Sentinel => component::SENTINEL,
             Component::Shard(_) => component::SHARD,
             Component::Reconcile => component::RECONCILE,
+            Component::Backup => component::BACKUP,
             Component::Deployment => component::DEPLOYMENT,
         }
     }

@@ -206,6 +206,38 @@ fn rules(redis: &Redis) -> Vec<Value> {
             },
         }));
     }
+    // kube-state-metrics' series for the backup CronJob and its Jobs.
+    if redis.backup.is_some() {
+        let ns = &redis.namespace;
+        let cron = super::backup::name(redis);
+        let cron_sel = format!("namespace=\"{ns}\",cronjob=\"{cron}\"");
+        rules.push(json!({
+            "alert": "RedisBackupFailed",
+            "expr": format!("kube_job_status_failed{{namespace=\"{ns}\",job_name=~\"{cron}-[0-9]+\"}} > 0"),
+            "for": "0m",
+            "labels": {"severity": "critical"},
+            "annotations": {
+                "summary": "A Redis backup job failed: that run uploaded no complete backup",
+                "description": format!(
+                    "Job {{{{ $labels.job_name }}}} failed; its log names the step (kubectl logs -n {ns} job/{{{{ $labels.job_name }}}} --all-containers). The alert ends when the Job is deleted or expires (7 days)."
+                ),
+            },
+        }));
+        rules.push(json!({
+            "alert": "RedisBackupStale",
+            "expr": format!(
+                "time() - kube_cronjob_status_last_successful_time{{{cron_sel}}} > 2 * (kube_cronjob_next_schedule_time{{{cron_sel}}} - kube_cronjob_status_last_schedule_time{{{cron_sel}}})"
+            ),
+            "for": "15m",
+            "labels": {"severity": "critical"},
+            "annotations": {
+                "summary": "The newest successful Redis backup is older than two backup intervals",
+                "description": format!(
+                    "CronJob {ns}/{cron} has not succeeded for over twice its schedule's interval: restores would lose more than planned."
+                ),
+            },
+        }));
+    }
     if matches!(redis.topology, Topology::Cluster { .. }) {
         rules.push(alert(
             "RedisClusterStateNotOk",

@@ -37,6 +37,15 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "reconcile.sh.j2",
         include_str!("../../templates/reconcile.sh.j2"),
     ),
+    ("backup.sh.j2", include_str!("../../templates/backup.sh.j2")),
+    (
+        "backup-upload.sh.j2",
+        include_str!("../../templates/backup-upload.sh.j2"),
+    ),
+    (
+        "restore.sh.j2",
+        include_str!("../../templates/restore.sh.j2"),
+    ),
     // The spec `init` writes.
     (
         "starter.yaml.j2",

@@ -203,6 +203,9 @@ fn pod_spec(redis: &Redis, component: Component, select: &BTreeMap<String, Strin
         redis_container(redis, component)
     }];
     let mut init_containers = Vec::new();
+    if !sentinel {
+        init_containers.extend(super::backup::restore_container(redis));
+    }
     if let Some(metrics) = &redis.metrics {
         // The exporter serves Sentinel's metrics too (it detects the mode):
         // the alerts on sentinels that disagree need them.
@@ -641,6 +644,9 @@ fn volumes(redis: &Redis, sentinel: bool) -> Vec<Volume> {
             u64::try_from(limit.saturating_mul(2)).unwrap_or(u64::MAX),
         );
         v.push(empty_dir("data", false, &size.to_string()));
+    }
+    if !sentinel && redis.restore.is_some() && matches!(redis.topology, Topology::Cluster { .. }) {
+        v.push(super::backup::topology_volume(redis));
     }
     v.extend(secret_volumes(redis));
     v

@@ -423,6 +423,59 @@ spec_object! {
         config: SMap<ScalarString>,
         /// Argo CD / Flux settings.
         gitops: Gitops,
+        /// Scheduled backups: an RDB of every shard (from a replica when
+        /// there is one) to S3-compatible storage, with a manifest.
+        backup: Backup,
+        /// Seeds the empty volumes of a new deployment from a backup; never
+        /// writes into a volume that holds data.
+        restore: Restore,
+    }
+}
+
+spec_object! {
+    /// A CronJob that takes an RDB of every shard and uploads it, with a
+    /// manifest written last, keeping the newest `keep` complete backups.
+    pub struct Backup {
+        /// Its cron schedule, e.g. "0 * * * *".
+        schedule: String,
+        /// Complete backups kept (default 7); older ones are deleted by the job.
+        #[schemars(range(min = 1, max = 1000))]
+        #[schemars(extend("default" = 7))]
+        keep: u32,
+        /// Where backups go.
+        s3: S3,
+        /// Annotations of the backup job's own ServiceAccount, for cloud
+        /// credentials without a Secret (IRSA: eks.amazonaws.com/role-arn).
+        service_account_annotations: SMap<ScalarString>,
+        /// The uploader's image (default rclone/rclone, pinned tag).
+        image: String,
+    }
+}
+
+spec_object! {
+    /// An S3-compatible bucket and where in it.
+    pub struct S3 {
+        /// The bucket's name.
+        bucket: String,
+        /// Key prefix (default <namespace>/<name>).
+        prefix: String,
+        /// Endpoint URL for S3-compatible stores (MinIO, Ceph, R2); empty: AWS.
+        endpoint: String,
+        /// Region (default us-east-1).
+        region: String,
+        /// Secret with keys AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY;
+        /// omitted: the pod's cloud identity (serviceAccountAnnotations).
+        credentials_secret: String,
+    }
+}
+
+spec_object! {
+    /// Where a new deployment's data comes from.
+    pub struct Restore {
+        /// `latest` (the newest complete backup) or a backup's name (e.g. 20261207T180000Z).
+        from: String,
+        /// The bucket to restore from (default: backup.s3).
+        s3: S3,
     }
 }
 

@@ -1,6 +1,7 @@
 //! Integration tests: one binary, one module per area. Every test runs the
 //! real CLI or the real external tools; a missing tool fails the test.
 
+mod backup_life;
 mod cache;
 mod cli;
 mod cluster;

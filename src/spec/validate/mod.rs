@@ -31,6 +31,7 @@ const RESERVED_LABELS: &[&str] = &[
 ];
 pub const DEFAULT_EXPORTER_IMAGE: &str = "oliver006/redis_exporter:v1.67.0";
 
+mod backup;
 mod engine;
 mod gitops;
 mod identity;
@@ -43,6 +44,7 @@ mod security;
 mod storage;
 mod topology;
 
+pub use backup::DEFAULT_BACKUP_IMAGE;
 pub use k8s::{DEFAULT_REPAIR_SCHEDULE, is_dns1035_label, is_dns1123_label, is_dns1123_subdomain};
 use k8s::{is_cidr, is_cron_schedule, is_label_key, is_label_value};
 pub use resolved::*;
@@ -357,6 +359,16 @@ impl Cx<'_> {
         } else {
             None
         };
+        let backup = spec
+            .backup
+            .as_ref()
+            .and_then(|b| self.backup(b, name.as_deref(), namespace.as_deref()));
+        let restore = self.restore(
+            &spec,
+            backup.as_ref(),
+            name.as_deref(),
+            namespace.as_deref(),
+        );
 
         let source = self.spec.source.clone();
         Some(Redis {
@@ -384,6 +396,8 @@ impl Cx<'_> {
             config: config?,
             gitops,
             repair_schedule,
+            backup,
+            restore,
         })
     }
 }

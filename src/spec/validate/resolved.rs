@@ -34,6 +34,8 @@ pub struct Redis {
     pub gitops: Gitops,
     /// Cluster mode: the repair CronJob's schedule, when it is on.
     pub repair_schedule: Option<String>,
+    pub backup: Option<Backup>,
+    pub restore: Option<Restore>,
 }
 
 impl Redis {
@@ -220,4 +222,32 @@ pub fn parse_version(text: &str) -> Option<Version> {
         minor,
         patch,
     })
+}
+
+/// Scheduled backups (`spec.backup`).
+#[derive(Debug, Clone, PartialEq, Hash)]
+pub struct Backup {
+    pub schedule: String,
+    pub keep: u32,
+    pub s3: S3,
+    pub service_account_annotations: BTreeMap<String, String>,
+    pub image: String,
+}
+
+/// An S3-compatible bucket and where in it.
+#[derive(Debug, Clone, PartialEq, Hash)]
+pub struct S3 {
+    pub bucket: String,
+    pub prefix: String,
+    pub endpoint: Option<String>,
+    pub region: String,
+    pub credentials_secret: Option<String>,
+}
+
+/// Where a new deployment's data comes from (`spec.restore`).
+#[derive(Debug, Clone, PartialEq, Hash)]
+pub struct Restore {
+    /// `latest` or a backup's name.
+    pub from: String,
+    pub s3: S3,
 }

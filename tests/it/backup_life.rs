@@ -1,0 +1,281 @@
+//! Backups and restores on the pod simulator, against a real S3-compatible
+//! server (moto's server mode, listening only on the simulator's bridge in
+//! the test's own network namespace) through the real rclone the rendered
+//! job runs: acknowledged keys backed up, the deployment lost, a new one
+//! restored from the bucket with every key; retention; a corrupt object
+//! refused with nothing written; a re-created pod keeping its newer data.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use crate::common::tool;
+use crate::lifecycle::{
+    LIMIT, PASSWORD, deployment, eventually, render, secrets, sentinel_target, spec, wait_linked,
+};
+use crate::podsim::Sim;
+use crate::podsim::client::{self, Writer};
+use crate::podsim::isolate::sim_test;
+
+/// The object store: moto on the simulator's bridge address.
+const ENDPOINT: &str = "http://10.88.0.1:5000";
+const BUCKET: &str = "redis-backups";
+
+/// moto's S3 server, ended (by its PID) when dropped.
+struct Moto(Child);
+
+impl Moto {
+    fn start() -> Moto {
+        let child = Command::new(tool("moto_server"))
+            .args(["-H", "10.88.0.1", "-p", "5000"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("moto_server starts");
+        let moto = Moto(child);
+        eventually(LIMIT, "moto answers", || {
+            rclone(&["mkdir", &format!("store:{BUCKET}")]).map(|_| ())
+        });
+        moto
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// rclone, configured as the rendered pods configure it.
+fn rclone(args: &[&str]) -> Result<String, String> {
+    let out = Command::new(tool("rclone"))
+        .args(args)
+        // The machine's CA bundle for HTTPS: the store here speaks HTTP.
+        .env_remove("AWS_CA_BUNDLE")
+        .env("RCLONE_CONFIG", "/dev/null")
+        .env("RCLONE_CONFIG_STORE_TYPE", "s3")
+        .env("RCLONE_CONFIG_STORE_PROVIDER", "Other")
+        .env("RCLONE_CONFIG_STORE_ENV_AUTH", "true")
+        .env("RCLONE_CONFIG_STORE_ENDPOINT", ENDPOINT)
+        .env("RCLONE_CONFIG_STORE_FORCE_PATH_STYLE", "true")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .output()
+        .map_err(|e| e.to_string())?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+/// The backups in the bucket under `prefix`: (name, complete).
+fn backups(prefix: &str) -> Vec<(String, bool)> {
+    let names = rclone(&["lsf", "--dirs-only", &format!("store:{BUCKET}/{prefix}/")]).unwrap();
+    names
+        .lines()
+        .map(|n| n.trim_end_matches('/').to_owned())
+        .map(|n| {
+            let files = rclone(&["lsf", &format!("store:{BUCKET}/{prefix}/{n}/")]).unwrap();
+            let complete = files.lines().any(|f| f == "manifest.json");
+            (n, complete)
+        })
+        .collect()
+}
+
+fn s3(prefix: &str) -> String {
+    format!(
+        "{{bucket: {BUCKET}, prefix: {prefix}, endpoint: \"{ENDPOINT}\", credentialsSecret: backup-s3}}"
+    )
+}
+
+fn sentinel_spec(name: &str, engine: &str, extra: &str) -> String {
+    spec(
+        name,
+        engine,
+        &format!(
+            "  mode: sentinel\n  replicas: 3\n  storage: {{size: 1Gi}}\n  persistence: rdb\n  \
+             sentinel: {{replicas: 3, quorum: 2, downAfterMilliseconds: 2000, failoverTimeout: 10000}}\n{extra}"
+        ),
+    )
+}
+
+/// Sentinel mode, end to end: keys acknowledged by WAIT 1, backed up
+/// `keep + 2` times (exactly `keep` complete backups remain), every pod of
+/// the deployment gone, a new deployment restored from `latest` with every
+/// key; its pod 0 re-created later keeps its newer data; a corrupted object
+/// stops a third deployment's pod 0 with a message, its volume untouched.
+fn backup_and_restore_sentinel(engine: &str) {
+    let mut all = secrets("sessions");
+    all.extend(secrets("restored"));
+    all.extend(secrets("broken"));
+    all.insert(
+        "backup-s3".into(),
+        [
+            ("AWS_ACCESS_KEY_ID".to_owned(), b"test".to_vec()),
+            ("AWS_SECRET_ACCESS_KEY".to_owned(), b"test".to_vec()),
+        ]
+        .into(),
+    );
+    let sim = Sim::new(all);
+    let _moto = Moto::start();
+    let keep = 2;
+    let ws = render(&[
+        (
+            "sim/sessions.yaml",
+            &sentinel_spec(
+                "sessions",
+                engine,
+                &format!(
+                    "  backup: {{schedule: \"0 * * * *\", keep: {keep}, s3: {}}}\n",
+                    s3("sim/sessions")
+                ),
+            ),
+        ),
+        (
+            "sim/restored.yaml",
+            &sentinel_spec(
+                "restored",
+                engine,
+                &format!("  restore: {{from: latest, s3: {}}}\n", s3("sim/sessions")),
+            ),
+        ),
+    ]);
+    sim.sync(&deployment(ws.path(), "sessions"), LIMIT);
+    for p in ["sessions-1", "sessions-2"] {
+        wait_linked(&sim, p, LIMIT);
+    }
+    let w = Writer::start(sentinel_target("sessions"), Some(PASSWORD.into()), "kept");
+    std::thread::sleep(Duration::from_secs(3));
+    let before = w.stop();
+    assert!(!before.acked.is_empty());
+    // A backup while writes go on: the longest stretch without an
+    // acknowledged write while it runs.
+    let w = Writer::start(sentinel_target("sessions"), Some(PASSWORD.into()), "during");
+    std::thread::sleep(Duration::from_secs(1));
+    let mut runs = Vec::new();
+    for _ in 0..keep + 2 {
+        let run = sim.run_job("sessions-backup", LIMIT);
+        assert!(run.succeeded, "{}", run.logs);
+        runs.push(run);
+        // Backup names have a resolution of a second.
+        std::thread::sleep(Duration::from_millis(1100));
+    }
+    let during = w.stop();
+    println!(
+        "backup under writes ({engine}): {}",
+        during.summary("writes while 4 backups ran")
+    );
+    assert!(
+        during.longest_gap < Duration::from_secs(1),
+        "writes stopped for {:?} while the backups ran",
+        during.longest_gap
+    );
+    assert!(
+        runs[0].logs.contains("from sessions-1") || runs[0].logs.contains("from sessions-2"),
+        "the snapshot comes from a replica:\n{}",
+        runs[0].logs
+    );
+    let kept = backups("sim/sessions");
+    assert_eq!(
+        kept.iter().filter(|(_, complete)| *complete).count(),
+        keep as usize,
+        "retention keeps {keep}: {kept:?}"
+    );
+    assert_eq!(kept.len(), keep as usize, "{kept:?}");
+
+    // The namespace is lost: every pod and volume of the deployment.
+    sim.stop_everything(false);
+    sim.apply(&deployment(ws.path(), "restored"));
+    sim.wait_ready("restored-0", LIMIT);
+    for p in ["restored-1", "restored-2"] {
+        wait_linked(&sim, p, LIMIT);
+    }
+    assert!(
+        sim.pod("restored-0")
+            .logs("restore")
+            .contains("restore: shard 0 restored from backup"),
+        "{}",
+        sim.pod("restored-0").logs("restore")
+    );
+    let target = sentinel_target("restored");
+    let lost = client::lost(&target, Some(PASSWORD), &before);
+    assert!(
+        lost.is_empty(),
+        "{} of {} keys acknowledged before the backup are not back, e.g. {:?}",
+        lost.len(),
+        before.acked.len(),
+        &lost[..lost.len().min(5)]
+    );
+    println!(
+        "restored ({engine}): all {} keys acknowledged before the backup are back",
+        before.acked.len()
+    );
+
+    // Newer data, then pod 0 re-created on its volume: no second restore.
+    let w = Writer::start(target.clone(), Some(PASSWORD.into()), "newer");
+    std::thread::sleep(Duration::from_secs(2));
+    let newer = w.stop();
+    sim.delete_pod("restored-0");
+    sim.wait_ready("restored-0", LIMIT);
+    let logs = sim.pod("restored-0").logs("restore");
+    assert!(logs.contains("this volume keeps its data"), "{logs}");
+    eventually(LIMIT, "newer keys still there", || {
+        let lost = client::lost(&target, Some(PASSWORD), &newer);
+        lost.is_empty().then_some(()).ok_or(format!("{lost:?}"))
+    });
+
+    // One byte of the newest backup's object changed: a restore of it stops.
+    let (newest, _) = kept.iter().max().unwrap().clone();
+    let object = format!("store:{BUCKET}/sim/sessions/{newest}/shard-0.rdb");
+    let local = tempfile::tempdir().unwrap();
+    let file = local.path().join("shard-0.rdb");
+    rclone(&["copyto", &object, &file.to_string_lossy()]).unwrap();
+    let mut bytes = std::fs::read(&file).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0x01;
+    std::fs::write(&file, bytes).unwrap();
+    rclone(&["copyto", &file.to_string_lossy(), &object]).unwrap();
+    std::fs::write(
+        ws.path().join("specs/sim/broken.yaml"),
+        sentinel_spec(
+            "broken",
+            engine,
+            &format!(
+                "  restore: {{from: {newest}, s3: {}}}\n",
+                s3("sim/sessions")
+            ),
+        ),
+    )
+    .unwrap();
+    crate::common::cli(ws.path())
+        .arg("build")
+        .assert()
+        .success();
+    sim.apply(&deployment(ws.path(), "broken"));
+    eventually(LIMIT, "the restore refuses the corrupt object", || {
+        let logs = sim
+            .try_pod("broken-0")
+            .map(|p| p.logs("restore"))
+            .unwrap_or_default();
+        logs.contains("the object is corrupt")
+            .then_some(())
+            .ok_or(logs)
+    });
+    let logs = sim.pod("broken-0").logs("restore");
+    assert!(
+        logs.contains(&format!("sim/sessions/{newest}/shard-0.rdb")),
+        "{logs}"
+    );
+    assert!(logs.contains("nothing was written to the volume"), "{logs}");
+    let volume = sim.volume("data", "broken-0");
+    let written: Vec<_> = std::fs::read_dir(&volume)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(written.is_empty(), "broken-0's volume: {written:?}");
+}
+
+sim_test! {
+    fn backup_and_restore_sentinel_redis() { backup_and_restore_sentinel("redis") }
+}

@@ -10,10 +10,11 @@ use std::time::Duration;
 
 use crate::common::tool;
 use crate::lifecycle::{
-    LIMIT, PASSWORD, deployment, eventually, render, secrets, sentinel_target, spec, wait_linked,
+    LIMIT, PASSWORD, cluster_healthy, cluster_spec, cluster_target, deployment, eventually, render,
+    secrets, sentinel_target, spec, wait_linked,
 };
 use crate::podsim::Sim;
-use crate::podsim::client::{self, Writer};
+use crate::podsim::client::{self, Writer, tag_in};
 use crate::podsim::isolate::sim_test;
 
 /// The object store: moto on the simulator's bridge address.
@@ -83,6 +84,23 @@ fn backups(prefix: &str) -> Vec<(String, bool)> {
         .collect()
 }
 
+/// The deployments' auth Secrets and the bucket's credentials.
+fn all_secrets(names: &[&str]) -> crate::podsim::Secrets {
+    let mut all = crate::podsim::Secrets::new();
+    for name in names {
+        all.extend(secrets(name));
+    }
+    all.insert(
+        "backup-s3".into(),
+        [
+            ("AWS_ACCESS_KEY_ID".to_owned(), b"test".to_vec()),
+            ("AWS_SECRET_ACCESS_KEY".to_owned(), b"test".to_vec()),
+        ]
+        .into(),
+    );
+    all
+}
+
 fn s3(prefix: &str) -> String {
     format!(
         "{{bucket: {BUCKET}, prefix: {prefix}, endpoint: \"{ENDPOINT}\", credentialsSecret: backup-s3}}"
@@ -106,18 +124,7 @@ fn sentinel_spec(name: &str, engine: &str, extra: &str) -> String {
 /// key; its pod 0 re-created later keeps its newer data; a corrupted object
 /// stops a third deployment's pod 0 with a message, its volume untouched.
 fn backup_and_restore_sentinel(engine: &str) {
-    let mut all = secrets("sessions");
-    all.extend(secrets("restored"));
-    all.extend(secrets("broken"));
-    all.insert(
-        "backup-s3".into(),
-        [
-            ("AWS_ACCESS_KEY_ID".to_owned(), b"test".to_vec()),
-            ("AWS_SECRET_ACCESS_KEY".to_owned(), b"test".to_vec()),
-        ]
-        .into(),
-    );
-    let sim = Sim::new(all);
+    let sim = Sim::new(all_secrets(&["sessions", "restored", "broken"]));
     let _moto = Moto::start();
     let keep = 2;
     let ws = render(&[
@@ -278,4 +285,107 @@ fn backup_and_restore_sentinel(engine: &str) {
 
 sim_test! {
     fn backup_and_restore_sentinel_redis() { backup_and_restore_sentinel("redis") }
+}
+
+/// Cluster mode (3 shards x 1 replica), end to end: keys acknowledged in
+/// every shard's slots, a backup (one snapshot per shard, from replicas,
+/// the live slot map in the manifest), every pod and volume gone, a new
+/// deployment restored from `latest` shard by shard onto its committed
+/// map: every slot covered and every key back.
+fn backup_and_restore_cluster(engine: &str) {
+    let sim = Sim::new(all_secrets(&["events", "eventsdr"]));
+    let _moto = Moto::start();
+    let ws = render(&[
+        (
+            "sim/events.yaml",
+            &format!(
+                "{}  backup: {{schedule: \"@hourly\", s3: {}}}\n",
+                cluster_spec("events", engine, 3),
+                s3("sim/events")
+            ),
+        ),
+        (
+            "sim/eventsdr.yaml",
+            &format!(
+                "{}  restore: {{from: latest, s3: {}}}\n",
+                cluster_spec("eventsdr", engine, 3),
+                s3("sim/events")
+            ),
+        ),
+    ]);
+    let jobs = sim.sync(&deployment(ws.path(), "events"), LIMIT);
+    assert!(jobs[0].succeeded, "{}", jobs[0].logs);
+    for i in 0..3 {
+        wait_linked(&sim, &format!("events-shard-{i}-1"), LIMIT);
+    }
+    eventually(LIMIT, "cluster healthy", || {
+        cluster_healthy(&sim, "events", 3)
+    });
+    let writers: Vec<Writer> = [(0, 5460), (5461, 10922), (10923, 16383)]
+        .iter()
+        .enumerate()
+        .map(|(i, (a, b))| {
+            Writer::start(
+                cluster_target("events", 3),
+                Some(PASSWORD.into()),
+                &format!("{{{}}}kept-shard{i}", tag_in(*a, *b)),
+            )
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs(3));
+    let reports: Vec<_> = writers.into_iter().map(Writer::stop).collect();
+    let run = sim.run_job("events-backup", LIMIT);
+    assert!(run.succeeded, "{}", run.logs);
+    let kept = backups("sim/events");
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    let manifest = rclone(&[
+        "cat",
+        &format!("store:{BUCKET}/sim/events/{}/manifest.json", kept[0].0),
+    ])
+    .unwrap();
+    for (shard, slots) in ["0-5460", "5461-10922", "10923-16383"].iter().enumerate() {
+        assert!(
+            manifest.contains(&format!(
+                "\"shard\": {shard}, \"object\": \"shard-{shard}.rdb\""
+            )) && manifest.contains(&format!("\"slots\": \"{slots}\"")),
+            "{manifest}"
+        );
+    }
+
+    sim.stop_everything(false);
+    let jobs = sim.sync(&deployment(ws.path(), "eventsdr"), LIMIT);
+    assert!(jobs[0].succeeded, "{}", jobs[0].logs);
+    eventually(LIMIT, "the restored cluster healthy", || {
+        cluster_healthy(&sim, "eventsdr", 3)
+    });
+    for i in 0..3 {
+        let logs = sim.pod(&format!("eventsdr-shard-{i}-0")).logs("restore");
+        assert!(
+            logs.contains(&format!(
+                "restore: shard {i} restored from backup {}",
+                kept[0].0
+            )),
+            "{logs}"
+        );
+    }
+    let target = cluster_target("eventsdr", 3);
+    for (i, r) in reports.iter().enumerate() {
+        assert!(!r.acked.is_empty());
+        let lost = client::lost(&target, Some(PASSWORD), r);
+        assert!(
+            lost.is_empty(),
+            "shard {i}: {} of {} keys acknowledged before the backup are not back, e.g. {:?}",
+            lost.len(),
+            r.acked.len(),
+            &lost[..lost.len().min(5)]
+        );
+        println!(
+            "restored cluster ({engine}), shard {i}: all {} keys acknowledged before the backup are back",
+            r.acked.len()
+        );
+    }
+}
+
+sim_test! {
+    fn backup_and_restore_cluster_valkey() { backup_and_restore_cluster("valkey") }
 }

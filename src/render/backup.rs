@@ -6,21 +6,18 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, JobSpec, JobTemplateSpec};
 use k8s_openapi::api::core::v1::{
-    ConfigMapVolumeSource, Container, EmptyDirVolumeSource, EnvVar, EnvVarSource, PodSpec,
-    PodTemplateSpec, SecretKeySelector, ServiceAccount, Volume,
+    ConfigMapVolumeSource, Container, EmptyDirVolumeSource, EnvVar, EnvVarSource, KeyToPath,
+    PodSpec, PodTemplateSpec, SecretVolumeSource, ServiceAccount, Volume,
 };
-use k8s_openapi::api::networking::v1::{
-    NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec,
-};
+use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
-use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::config::config_map_name;
 use super::workload::{
     container_security, fixed_resources, mount, pod_security, pull_policy, secret_volumes,
 };
-use super::{Component, REDIS_PORT, Wave, meta, selector};
+use super::{Component, Wave, meta};
 use crate::spec::validate::{Redis, S3, Topology};
 
 pub fn name(redis: &Redis) -> String {
@@ -35,9 +32,10 @@ fn env(name: &str, value: &str) -> EnvVar {
     }
 }
 
-/// rclone's remote `store:` for the bucket, and the credentials from the
-/// Secret the spec names (else the pod's cloud identity: env_auth reads
-/// IRSA's and workload identity's variables). HOME on the writable /tmp.
+/// rclone's remote `store:` for the bucket. The credentials come from the
+/// files of the Secret the spec names (`s3_volume`, read by the scripts),
+/// else from the pod's cloud identity (env_auth reads IRSA's and workload
+/// identity's variables). HOME on the writable /tmp.
 pub fn s3_env(s3: &S3) -> Vec<EnvVar> {
     let mut v = vec![
         env("HOME", "/tmp"),
@@ -58,23 +56,35 @@ pub fn s3_env(s3: &S3) -> Vec<EnvVar> {
         v.push(env("RCLONE_CONFIG_STORE_ENDPOINT", endpoint));
         v.push(env("RCLONE_CONFIG_STORE_FORCE_PATH_STYLE", "true"));
     }
-    if let Some(secret) = &s3.credentials_secret {
-        for key in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] {
-            v.push(EnvVar {
-                name: key.into(),
-                value_from: Some(EnvVarSource {
-                    secret_key_ref: Some(SecretKeySelector {
-                        name: secret.clone(),
-                        key: key.into(),
-                        optional: None,
-                    }),
-                    ..EnvVarSource::default()
-                }),
-                ..EnvVar::default()
-            });
-        }
-    }
     v
+}
+
+/// Where the scripts read the bucket's credentials from.
+const S3_SECRET_DIR: &str = "/secrets/s3";
+
+/// The credentials Secret as files (`AWS_ACCESS_KEY_ID`,
+/// `AWS_SECRET_ACCESS_KEY`), when the spec names one: files, not env, so
+/// they are in no process listing or pod description.
+fn s3_volume(name: &str, s3: &S3) -> Option<Volume> {
+    let secret = s3.credentials_secret.as_ref()?;
+    Some(Volume {
+        name: name.into(),
+        secret: Some(SecretVolumeSource {
+            secret_name: Some(secret.clone()),
+            items: Some(
+                ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]
+                    .map(|k| KeyToPath {
+                        key: k.into(),
+                        path: k.into(),
+                        mode: None,
+                    })
+                    .to_vec(),
+            ),
+            default_mode: Some(0o440),
+            ..SecretVolumeSource::default()
+        }),
+        ..Volume::default()
+    })
 }
 
 fn empty_dir(name: &str, size: &str) -> Volume {
@@ -133,6 +143,15 @@ pub fn cron_job(redis: &Redis) -> Option<CronJob> {
         snapshot_mounts.push(mount("topology", "/topology", true));
     }
     volumes.extend(secret_volumes(redis));
+    let mut upload_mounts = vec![
+        mount("config", "/config", true),
+        mount("backup", "/backup", true),
+        mount("tmp", "/tmp", false),
+    ];
+    if let Some(v) = s3_volume("s3", &backup.s3) {
+        volumes.push(v);
+        upload_mounts.push(mount("s3", S3_SECRET_DIR, true));
+    }
     if redis.auth.is_some() {
         snapshot_mounts.push(mount("auth", "/secrets/auth", true));
     }
@@ -158,11 +177,7 @@ pub fn cron_job(redis: &Redis) -> Option<CronJob> {
         env: Some(s3_env(&backup.s3)),
         resources: Some(fixed_resources("100m", "128Mi", "1")),
         security_context: Some(container_security()),
-        volume_mounts: Some(vec![
-            mount("config", "/config", true),
-            mount("backup", "/backup", true),
-            mount("tmp", "/tmp", false),
-        ]),
+        volume_mounts: Some(upload_mounts),
         ..Container::default()
     };
     let with_identity = !backup.service_account_annotations.is_empty();
@@ -236,42 +251,12 @@ pub fn service_account(redis: &Redis) -> Option<ServiceAccount> {
 /// known to the compiler. Nothing may reach it.
 pub fn network_policy(redis: &Redis) -> Option<NetworkPolicy> {
     let backup = redis.backup.as_ref()?;
-    let port = |p: i32, protocol: &str| NetworkPolicyPort {
-        port: Some(IntOrString::Int(p)),
-        protocol: Some(protocol.into()),
-        ..NetworkPolicyPort::default()
-    };
-    Some(NetworkPolicy {
-        metadata: meta(redis, name(redis), Component::Backup, Wave::Prerequisite),
-        spec: Some(NetworkPolicySpec {
-            pod_selector: Some(LabelSelector {
-                match_labels: Some(selector(redis, Component::Backup)),
-                ..LabelSelector::default()
-            }),
-            policy_types: Some(vec!["Ingress".into(), "Egress".into()]),
-            egress: Some(vec![
-                NetworkPolicyEgressRule {
-                    to: Some(vec![NetworkPolicyPeer {
-                        pod_selector: Some(LabelSelector {
-                            match_labels: Some(selector(redis, Component::Deployment)),
-                            ..LabelSelector::default()
-                        }),
-                        ..NetworkPolicyPeer::default()
-                    }]),
-                    ports: Some(vec![port(REDIS_PORT, "TCP")]),
-                },
-                NetworkPolicyEgressRule {
-                    to: None,
-                    ports: Some(vec![
-                        port(53, "UDP"),
-                        port(53, "TCP"),
-                        port(endpoint_port(&backup.s3), "TCP"),
-                    ]),
-                },
-            ]),
-            ..NetworkPolicySpec::default()
-        }),
-    })
+    Some(super::job::egress_only(
+        redis,
+        name(redis),
+        Component::Backup,
+        &[endpoint_port(&backup.s3)],
+    ))
 }
 
 /// The object store's port: the endpoint's, else HTTPS.
@@ -323,6 +308,9 @@ pub fn restore_container(redis: &Redis) -> Option<Container> {
     if matches!(redis.topology, Topology::Cluster { .. }) {
         mounts.push(mount("topology", "/topology", true));
     }
+    if restore.s3.credentials_secret.is_some() {
+        mounts.push(mount("restore-s3", S3_SECRET_DIR, true));
+    }
     Some(Container {
         name: "restore".into(),
         image_pull_policy: pull_policy(&image),
@@ -336,8 +324,16 @@ pub fn restore_container(redis: &Redis) -> Option<Container> {
     })
 }
 
-/// The topology ConfigMap as a volume (cluster mode's restore compares the
-/// backup's slots with the committed map). Its content changes roll no pod.
-pub fn topology_volume(redis: &Redis) -> Volume {
-    config_volume("topology", super::topology::name(redis))
+/// The restore init container's volumes in the Redis pods: the bucket's
+/// credentials, and in cluster mode the topology ConfigMap (the backup's
+/// slots are compared with the committed map; a new map rolls no pod).
+pub fn restore_volumes(redis: &Redis) -> Vec<Volume> {
+    let Some(restore) = &redis.restore else {
+        return Vec::new();
+    };
+    let mut v: Vec<Volume> = s3_volume("restore-s3", &restore.s3).into_iter().collect();
+    if matches!(redis.topology, Topology::Cluster { .. }) {
+        v.push(config_volume("topology", super::topology::name(redis)));
+    }
+    v
 }

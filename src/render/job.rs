@@ -191,21 +191,30 @@ fn pod(redis: &Redis, extra_env: Vec<EnvVar>) -> PodTemplateSpec {
 /// The Job may reach the Redis port of the deployment's pods and DNS, and
 /// nothing else; nothing may reach it.
 pub fn network_policy(redis: &Redis) -> NetworkPolicy {
+    egress_only(redis, policy_name(redis), Component::Reconcile, &[])
+}
+
+/// A policy for the pods of `component` (Jobs): they may reach the Redis
+/// port of the deployment's pods, DNS, and TCP `other_ports` anywhere;
+/// nothing may reach them.
+pub(super) fn egress_only(
+    redis: &Redis,
+    name: String,
+    component: Component,
+    other_ports: &[i32],
+) -> NetworkPolicy {
     let port = |p: i32, protocol: &str| NetworkPolicyPort {
         port: Some(IntOrString::Int(p)),
         protocol: Some(protocol.into()),
         ..NetworkPolicyPort::default()
     };
+    let mut anywhere = vec![port(53, "UDP"), port(53, "TCP")];
+    anywhere.extend(other_ports.iter().map(|p| port(*p, "TCP")));
     NetworkPolicy {
-        metadata: meta(
-            redis,
-            policy_name(redis),
-            Component::Reconcile,
-            Wave::Prerequisite,
-        ),
+        metadata: meta(redis, name, component, Wave::Prerequisite),
         spec: Some(NetworkPolicySpec {
             pod_selector: Some(LabelSelector {
-                match_labels: Some(selector(redis, Component::Reconcile)),
+                match_labels: Some(selector(redis, component)),
                 ..LabelSelector::default()
             }),
             policy_types: Some(vec!["Ingress".into(), "Egress".into()]),
@@ -223,7 +232,7 @@ pub fn network_policy(redis: &Redis) -> NetworkPolicy {
                 NetworkPolicyEgressRule {
                     // DNS, wherever the cluster runs it: pod hostnames resolve.
                     to: None,
-                    ports: Some(vec![port(53, "UDP"), port(53, "TCP")]),
+                    ports: Some(anywhere),
                 },
             ]),
             ..NetworkPolicySpec::default()

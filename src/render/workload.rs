@@ -645,8 +645,8 @@ fn volumes(redis: &Redis, sentinel: bool) -> Vec<Volume> {
         );
         v.push(empty_dir("data", false, &size.to_string()));
     }
-    if !sentinel && redis.restore.is_some() && matches!(redis.topology, Topology::Cluster { .. }) {
-        v.push(super::backup::topology_volume(redis));
+    if !sentinel {
+        v.extend(super::backup::restore_volumes(redis));
     }
     v.extend(secret_volumes(redis));
     v

@@ -24,7 +24,7 @@ fn the_cache_never_hides_a_change() {
         .into_iter()
         .filter(|e| e.as_ref().unwrap().file_type().is_file())
         .count();
-    assert_eq!(entries, 5, "one entry per deployment");
+    assert_eq!(entries, 6, "one entry per deployment");
     run(ws.path(), cache.path(), &["check"], 0);
 
     // A committed file edited by hand: the cached digest no longer matches.

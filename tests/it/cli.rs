@@ -353,7 +353,7 @@ fn validate_and_check_speak_json_and_github_and_help_names_exit_codes() {
         serde_json::from_str(&out(&["validate", "--format", "json"], 0)).unwrap();
     assert_eq!(
         (v["valid"].as_bool(), v["specs"].as_u64()),
-        (Some(true), Some(5)),
+        (Some(true), Some(6)),
         "{v}"
     );
     cli(ws.path()).arg("build").assert().success();
@@ -740,7 +740,7 @@ fn color_is_chosen_by_the_flag_and_quiet_silences_the_summary() {
     assert!(
         String::from_utf8(out)
             .unwrap()
-            .contains("5 deployment(s): 0 written, 79 unchanged, 0 removed")
+            .contains("6 deployment(s): 0 written, 104 unchanged, 0 removed")
     );
 }
 

@@ -425,17 +425,7 @@ fn password_rotation(engine: &str) {
     every_node(PASSWORD, true);
     std::thread::sleep(Duration::from_secs(2));
     let reports = stop_all(writers);
-    for pod in rig.sim.pods() {
-        for c in pod.container_names() {
-            assert_eq!(
-                pod.restarts(&c),
-                0,
-                "{}/{c} restarted\n{}",
-                pod.name,
-                rig.sim.log_tails(30)
-            );
-        }
-    }
+    crate::lifecycle::assert_no_restarts(&rig.sim);
     rig.sim
         .set_secret(&format!("{NAME}-auth"), "previous", None);
     every_node(PASSWORD, false);
@@ -560,17 +550,7 @@ fn certificate_renewal(engine: &str) {
     );
     std::thread::sleep(Duration::from_secs(2));
     let reports = stop_all(writers);
-    for pod in rig.sim.pods() {
-        for c in pod.container_names() {
-            assert_eq!(
-                pod.restarts(&c),
-                0,
-                "{}/{c} restarted\n{}",
-                pod.name,
-                rig.sim.log_tails(30)
-            );
-        }
-    }
+    crate::lifecycle::assert_no_restarts(&rig.sim);
     for i in 0..SHARDS {
         wait_linked(&rig.sim, &format!("{NAME}-shard-{i}-1"), LIMIT);
     }

@@ -259,7 +259,7 @@ fn parallel_rendering_gives_the_bytes_of_serial_rendering() {
     let loaded = load_files(&root, inputs);
     let (valid, diags) = validate_all(&loaded.specs, &loaded.sources);
     assert!(diags.is_empty(), "{diags:?}");
-    assert_eq!(valid.len(), 100);
+    assert_eq!(valid.len(), 120);
     let templates = Templates::builtin();
     let inputs = Inputs {
         templates: &templates,

@@ -139,7 +139,7 @@ fn a_removed_spec_is_listed_as_extra_and_build_removes_it_with_its_entry_point()
     assert!(
         text.contains(
             "stale    output/payments/_argocd/kustomization.yaml\n    \
-         @@ -3,4 +3,3 @@\n     kind: Kustomization\n     resources:\n     \
+         @@ -4,4 +4,3 @@\n     resources:\n     - application-payments-orders-dr.yaml\n     \
          - application-payments-orders.yaml\n    -- application-payments-sessions.yaml\n"
         ),
         "{text}"

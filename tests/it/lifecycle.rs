@@ -489,6 +489,21 @@ fn query_port<T: redis::FromRedisValue>(
 }
 
 /// Waits until `check` holds, polling; panics with `what` after `limit`.
+/// No container of any pod restarted (a rotation or renewal restarts none).
+pub fn assert_no_restarts(sim: &Sim) {
+    for pod in sim.pods() {
+        for c in pod.container_names() {
+            assert_eq!(
+                pod.restarts(&c),
+                0,
+                "{}/{c} restarted\n{}",
+                pod.name,
+                sim.log_tails(30)
+            );
+        }
+    }
+}
+
 pub fn eventually(limit: Duration, what: &str, mut check: impl FnMut() -> Result<(), String>) {
     let deadline = std::time::Instant::now() + limit;
     loop {

@@ -36,8 +36,8 @@ fn an_unchanged_repository_plans_one_line_per_deployment() {
     assert_eq!(
         text,
         "= cache/events: unchanged\n= cache/page-cache: unchanged\n= cache/pinned: unchanged\n\
-         = payments/orders: unchanged\n= payments/sessions: unchanged\n\
-         5 deployment(s): 0 changed, 5 unchanged; 0 blocked, 0 need a manual step\n"
+         = payments/orders: unchanged\n= payments/orders-dr: unchanged\n= payments/sessions: unchanged\n\
+         6 deployment(s): 0 changed, 6 unchanged; 0 blocked, 0 need a manual step\n"
     );
 }
 

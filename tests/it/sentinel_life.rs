@@ -687,17 +687,7 @@ fn password_rotation(engine: &str, with_previous: bool) {
     }
     std::thread::sleep(Duration::from_secs(3));
     let during = w.stop();
-    for pod in rig.sim.pods() {
-        for c in pod.container_names() {
-            assert_eq!(
-                pod.restarts(&c),
-                0,
-                "{}/{c} restarted\n{}",
-                pod.name,
-                rig.sim.log_tails(30)
-            );
-        }
-    }
+    crate::lifecycle::assert_no_restarts(&rig.sim);
     if with_previous {
         rig.sim.set_secret("sessions-auth", "previous", None);
     }
@@ -883,17 +873,7 @@ fn certificate_renewal(engine: &str) {
         );
         assert!(gap < Duration::from_secs(5), "{sentinel} away {gap:?}");
     }
-    for pod in rig.sim.pods() {
-        for c in pod.container_names() {
-            assert_eq!(
-                pod.restarts(&c),
-                0,
-                "{}/{c} restarted\n{}",
-                pod.name,
-                rig.sim.log_tails(30)
-            );
-        }
-    }
+    crate::lifecycle::assert_no_restarts(&rig.sim);
     failover_with_replicas_in_sync(&rig, PASSWORD);
     let w = rig.writer("after");
     std::thread::sleep(Duration::from_secs(3));

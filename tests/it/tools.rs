@@ -176,8 +176,8 @@ fn kustomize_builds_every_output_folder() {
         .filter(|p| p.ends_with("kustomization.yaml"))
         .map(|p| p.parent().unwrap().to_path_buf())
         .collect();
-    // Five deployments, and the Argo CD and Flux entry-point folders.
-    assert_eq!(folders.len(), 7);
+    // Six deployments, and the Argo CD and Flux entry-point folders.
+    assert_eq!(folders.len(), 8);
     for folder in folders {
         let (ok, text) = run(Command::new(tool("kubectl")).arg("kustomize").arg(&folder));
         assert!(ok, "{}:\n{text}", folder.display());
@@ -456,6 +456,14 @@ const SCHEMA_CONTEXTS: &[(&str, &str)] = &[
     ),
     ("Flux", "gitops: {flux: {sourceRef: {name: r}@}}"),
     ("SourceRef", "gitops: {flux: {sourceRef: {name: r@}}}"),
+    (
+        "Backup",
+        "backup: {schedule: \"0 * * * *\", s3: {bucket: b3k, credentialsSecret: s}@}",
+    ),
+    (
+        "S3",
+        "backup: {schedule: \"0 * * * *\", s3: {bucket: b3k, credentialsSecret: s@}}",
+    ),
 ];
 
 /// The line under `spec:` that sets `def.field` to `value` (or, with

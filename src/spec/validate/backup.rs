@@ -71,9 +71,19 @@ impl Cx<'_> {
             );
             return None;
         }
+        let keep = match &b.value.keep {
+            Some(k) if !(1..=1000).contains(&k.value) => {
+                self.err(k.span, format!("keep {} is out of range", k.value))
+                    .help = Some(
+                    "1 to 1000 complete backups (a run deletes the older ones; 0 would delete the backup it just made)".into(),
+                );
+                return None;
+            }
+            k => val(k).unwrap_or(7),
+        };
         Some(Backup {
             schedule,
-            keep: val(&b.value.keep).unwrap_or(7),
+            keep,
             s3,
             service_account_annotations: annotations,
             image: val(&b.value.image).unwrap_or_else(|| DEFAULT_BACKUP_IMAGE.into()),
@@ -246,6 +256,10 @@ mod tests {
         says(
             "  backup: {schedule: \"0 * * * *\", s3: {bucket: redis-backups}}\n",
             "the backup job has no credentials for the bucket",
+        );
+        says(
+            &format!("  backup: {{schedule: \"0 * * * *\", keep: 0, {S3}}}\n"),
+            "keep 0 is out of range",
         );
         says(
             "  backup: {schedule: \"0 * * * *\", s3: {bucket: b3k, prefix: \"a//b\", credentialsSecret: s}}\n",

@@ -39,7 +39,8 @@ fn env(name: &str, value: &str) -> EnvVar {
 pub fn s3_env(s3: &S3) -> Vec<EnvVar> {
     let mut v = vec![
         env("HOME", "/tmp"),
-        env("RCLONE_CONFIG", "/tmp/rclone.conf"),
+        // No config file: the remote is all in the environment.
+        env("RCLONE_CONFIG", "/dev/null"),
         env("RCLONE_CONFIG_STORE_TYPE", "s3"),
         env(
             "RCLONE_CONFIG_STORE_PROVIDER",

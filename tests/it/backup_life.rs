@@ -293,7 +293,7 @@ sim_test! {
 /// deployment restored from `latest` shard by shard onto its committed
 /// map: every slot covered and every key back.
 fn backup_and_restore_cluster(engine: &str) {
-    let sim = Sim::new(all_secrets(&["events", "eventsdr"]));
+    let sim = Sim::new(all_secrets(&["events", "eventsdr", "eventsbad"]));
     let _moto = Moto::start();
     let ws = render(&[
         (
@@ -384,8 +384,166 @@ fn backup_and_restore_cluster(engine: &str) {
             r.acked.len()
         );
     }
+
+    // A deployment of another shard count refuses the backup: no pod 0
+    // loads a snapshot whose slots its shard does not serve.
+    std::fs::write(
+        ws.path().join("specs/sim/eventsbad.yaml"),
+        format!(
+            "{}  restore: {{from: latest, s3: {}}}\n",
+            cluster_spec("eventsbad", engine, 4),
+            s3("sim/events")
+        ),
+    )
+    .unwrap();
+    crate::common::cli(ws.path())
+        .arg("build")
+        .assert()
+        .success();
+    sim.apply(&deployment(ws.path(), "eventsbad"));
+    eventually(LIMIT, "a restore of another shard count refuses", || {
+        let logs = sim
+            .try_pod("eventsbad-shard-0-0")
+            .map(|p| p.logs("restore"))
+            .unwrap_or_default();
+        logs.contains("has 3 shards, this deployment serves 4")
+            .then_some(())
+            .ok_or(logs)
+    });
+    let volume = sim.volume("data", "eventsbad-shard-0-0");
+    let written: Vec<_> = std::fs::read_dir(&volume)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(
+        written.is_empty(),
+        "eventsbad-shard-0-0's volume: {written:?}"
+    );
 }
 
 sim_test! {
     fn backup_and_restore_cluster_valkey() { backup_and_restore_cluster("valkey") }
+}
+
+/// Standalone mode: keys backed up, the pod and its volume lost, a new
+/// deployment restored with every key; a backup whose object is missing
+/// stops the restore with a message naming it, the volume untouched.
+fn backup_and_restore_standalone(engine: &str) {
+    let sim = Sim::new(all_secrets(&["queue", "queuedr", "queuebad"]));
+    let _moto = Moto::start();
+    let standalone = |name: &str, extra: &str| {
+        spec(
+            name,
+            engine,
+            &format!("  storage: {{size: 1Gi}}\n  persistence: rdb\n{extra}"),
+        )
+    };
+    let ws = render(&[
+        (
+            "sim/queue.yaml",
+            &standalone(
+                "queue",
+                &format!(
+                    "  backup: {{schedule: \"@daily\", s3: {}}}\n",
+                    s3("sim/queue")
+                ),
+            ),
+        ),
+        (
+            "sim/queuedr.yaml",
+            &standalone(
+                "queuedr",
+                &format!("  restore: {{from: latest, s3: {}}}\n", s3("sim/queue")),
+            ),
+        ),
+    ]);
+    sim.sync(&deployment(ws.path(), "queue"), LIMIT);
+    sim.wait_ready("queue-0", LIMIT);
+    // No replica to acknowledge a WAIT: 5,000 keys written (each SET
+    // answered OK) before the backup, read back after the restore.
+    let keys: Vec<(String, String)> = (0..5000)
+        .map(|i| (format!("kept:{i}"), format!("value {i} of {engine}")))
+        .collect();
+    let ip = sim.pod("queue-0").ip.to_string();
+    let mut con = client::connect(&ip, 6379, Some(PASSWORD)).unwrap();
+    let mut pipe = redis::pipe();
+    for (k, v) in &keys {
+        pipe.set(k, v);
+    }
+    let _: () = pipe.query(&mut con).unwrap();
+    let run = sim.run_job("queue-backup", LIMIT);
+    assert!(run.succeeded, "{}", run.logs);
+    assert!(run.logs.contains("from the primary"), "{}", run.logs);
+    let kept = backups("sim/queue");
+    assert_eq!(kept.len(), 1, "{kept:?}");
+
+    sim.stop_everything(false);
+    sim.apply(&deployment(ws.path(), "queuedr"));
+    sim.wait_ready("queuedr-0", LIMIT);
+    let ip = sim.pod("queuedr-0").ip.to_string();
+    let mut con = client::connect(&ip, 6379, Some(PASSWORD)).unwrap();
+    let lost: Vec<&String> = keys
+        .iter()
+        .filter(|(k, v)| {
+            redis::cmd("GET")
+                .arg(k)
+                .query::<Option<String>>(&mut con)
+                .unwrap()
+                .as_ref()
+                != Some(v)
+        })
+        .map(|(k, _)| k)
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "{} of {} keys written before the backup are not back, e.g. {:?}",
+        lost.len(),
+        keys.len(),
+        &lost[..lost.len().min(5)]
+    );
+    println!(
+        "restored standalone ({engine}): all {} keys written before the backup are back",
+        keys.len()
+    );
+
+    // The backup's object deleted (its manifest kept): the restore stops.
+    let name = &kept[0].0;
+    rclone(&[
+        "deletefile",
+        &format!("store:{BUCKET}/sim/queue/{name}/shard-0.rdb"),
+    ])
+    .unwrap();
+    std::fs::write(
+        ws.path().join("specs/sim/queuebad.yaml"),
+        standalone(
+            "queuebad",
+            &format!("  restore: {{from: {name}, s3: {}}}\n", s3("sim/queue")),
+        ),
+    )
+    .unwrap();
+    crate::common::cli(ws.path())
+        .arg("build")
+        .assert()
+        .success();
+    sim.apply(&deployment(ws.path(), "queuebad"));
+    eventually(LIMIT, "a restore of a missing object refuses", || {
+        let logs = sim
+            .try_pod("queuebad-0")
+            .map(|p| p.logs("restore"))
+            .unwrap_or_default();
+        logs.contains(&format!(
+            "store:{BUCKET}/sim/queue/{name}/shard-0.rdb is missing: backup {name} is not whole"
+        ))
+        .then_some(())
+        .ok_or(logs)
+    });
+    let written: Vec<_> = std::fs::read_dir(sim.volume("data", "queuebad-0"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(written.is_empty(), "queuebad-0's volume: {written:?}");
+}
+
+sim_test! {
+    fn backup_and_restore_standalone_valkey() { backup_and_restore_standalone("valkey") }
 }

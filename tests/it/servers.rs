@@ -143,6 +143,7 @@ const EXPECTED: &[(&str, &str, &str, &str, &str)] = &[
     ("page-cache", "402653184", "allkeys-lru", "no", ""),        // 75% of 512Mi, none
     ("pinned", "805306368", "noeviction", "no", DEFAULT_SAVE),   // 75% of 1Gi, rdb
     ("events", "1610612736", "noeviction", "no", "900 1 60 5000"), // 75% of 2Gi, rdb
+    ("orders-dr", "3221225472", "noeviction", "no", DEFAULT_SAVE), // 75% of 4Gi, rdb
 ];
 const DEFAULT_SAVE: &str = "3600 1 300 100 60 10000";
 

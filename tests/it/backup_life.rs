@@ -343,6 +343,13 @@ fn backup_and_restore_cluster(engine: &str) {
         &format!("store:{BUCKET}/sim/events/{}/manifest.json", kept[0].0),
     ])
     .unwrap();
+    // The committed topology's hash, as the reconcile Job's name carries it.
+    let job = crate::lifecycle::jobs_name(&deployment(ws.path(), "events"));
+    let hash = job.trim_start_matches("events-reconcile-");
+    assert!(
+        manifest.contains(&format!("\"topologyHash\": \"{hash}\"")),
+        "{manifest}"
+    );
     for (shard, slots) in ["0-5460", "5461-10922", "10923-16383"].iter().enumerate() {
         assert!(
             manifest.contains(&format!(

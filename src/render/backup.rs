@@ -6,16 +6,16 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, JobSpec, JobTemplateSpec};
 use k8s_openapi::api::core::v1::{
-    ConfigMapVolumeSource, Container, EmptyDirVolumeSource, EnvVar, EnvVarSource, KeyToPath,
-    PodSpec, PodTemplateSpec, SecretVolumeSource, ServiceAccount, Volume,
+    Container, EnvVar, EnvVarSource, KeyToPath, PodSpec, PodTemplateSpec, SecretVolumeSource,
+    ServiceAccount, Volume,
 };
 use k8s_openapi::api::networking::v1::NetworkPolicy;
-use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::config::config_map_name;
 use super::workload::{
-    container_security, fixed_resources, mount, pod_security, pull_policy, secret_volumes,
+    config_map_volume, container_security, empty_dir, fixed_resources, mount, pod_security,
+    pull_policy, secret_volumes,
 };
 use super::{Component, Wave, meta};
 use crate::spec::validate::{Redis, S3, Topology};
@@ -88,29 +88,6 @@ fn s3_volume(name: &str, s3: &S3) -> Option<Volume> {
     })
 }
 
-fn empty_dir(name: &str, size: &str) -> Volume {
-    Volume {
-        name: name.into(),
-        empty_dir: Some(EmptyDirVolumeSource {
-            size_limit: Some(Quantity(size.into())),
-            ..EmptyDirVolumeSource::default()
-        }),
-        ..Volume::default()
-    }
-}
-
-fn config_volume(name: &str, config_map: String) -> Volume {
-    Volume {
-        name: name.into(),
-        config_map: Some(ConfigMapVolumeSource {
-            name: config_map,
-            default_mode: Some(0o444),
-            ..ConfigMapVolumeSource::default()
-        }),
-        ..Volume::default()
-    }
-}
-
 /// The backup CronJob: `backup.sh` (engine image) takes the snapshots into
 /// an emptyDir, `backup-upload.sh` (rclone) uploads them, the manifest last,
 /// and applies the retention. One run at a time; a failed run is not retried
@@ -130,9 +107,9 @@ pub fn cron_job(redis: &Redis) -> Option<CronJob> {
     let limit = u64::try_from(redis.resources.limits.memory.whole_units()).unwrap_or(u64::MAX);
     let room = crate::spec::quantity::Quantity::from_bytes(limit.saturating_mul(2 * shards));
     let mut volumes = vec![
-        config_volume("config", config_map_name(redis)),
-        empty_dir("backup", &room.to_string()),
-        empty_dir("tmp", "64Mi"),
+        config_map_volume("config", config_map_name(redis)),
+        empty_dir("backup", false, &room.to_string()),
+        empty_dir("tmp", false, "64Mi"),
     ];
     let mut snapshot_mounts = vec![
         mount("config", "/config", true),
@@ -140,7 +117,7 @@ pub fn cron_job(redis: &Redis) -> Option<CronJob> {
         mount("tmp", "/tmp", false),
     ];
     if cluster {
-        volumes.push(config_volume("topology", super::topology::name(redis)));
+        volumes.push(config_map_volume("topology", super::topology::name(redis)));
         snapshot_mounts.push(mount("topology", "/topology", true));
     }
     volumes.extend(secret_volumes(redis));
@@ -334,7 +311,7 @@ pub fn restore_volumes(redis: &Redis) -> Vec<Volume> {
     };
     let mut v: Vec<Volume> = s3_volume("restore-s3", &restore.s3).into_iter().collect();
     if matches!(redis.topology, Topology::Cluster { .. }) {
-        v.push(config_volume("topology", super::topology::name(redis)));
+        v.push(config_map_volume("topology", super::topology::name(redis)));
     }
     v
 }

@@ -90,14 +90,23 @@ struct Ports {
     sentinel: i32,
 }
 
-/// Where backups go (backup-upload.sh) or come from (restore.sh).
+/// Where backups go (backup-upload.sh).
 #[derive(Serialize)]
-struct StoreCtx {
+struct BackupCtx {
     bucket: String,
     prefix: String,
     /// Complete backups kept.
     keep: u32,
-    /// `latest` or a backup's name (restore).
+    /// Serving shards (1 outside cluster mode).
+    shards: u32,
+}
+
+/// Where a restore comes from (restore.sh).
+#[derive(Serialize)]
+struct RestoreCtx {
+    bucket: String,
+    prefix: String,
+    /// `latest` or a backup's name.
     from: String,
     /// Serving shards (1 outside cluster mode).
     shards: u32,
@@ -146,8 +155,8 @@ struct Ctx<'a> {
     /// How long a primary's preStop waits for a replica to take over.
     handover_wait_s: u32,
     version: String,
-    backup: Option<StoreCtx>,
-    restore: Option<StoreCtx>,
+    backup: Option<BackupCtx>,
+    restore: Option<RestoreCtx>,
 }
 
 fn context(redis: &Redis) -> Ctx<'_> {
@@ -186,17 +195,15 @@ fn context(redis: &Redis) -> Ctx<'_> {
         } => shards - drain_shards,
         _ => 1,
     };
-    let backup = redis.backup.as_ref().map(|b| StoreCtx {
+    let backup = redis.backup.as_ref().map(|b| BackupCtx {
         bucket: b.s3.bucket.clone(),
         prefix: b.s3.prefix.clone(),
         keep: b.keep,
-        from: String::new(),
         shards,
     });
-    let restore = redis.restore.as_ref().map(|r| StoreCtx {
+    let restore = redis.restore.as_ref().map(|r| RestoreCtx {
         bucket: r.s3.bucket.clone(),
         prefix: r.s3.prefix.clone(),
-        keep: 0,
         from: r.from.clone(),
         shards,
     });

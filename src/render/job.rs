@@ -9,19 +9,16 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, Job, JobSpec, JobTemplateSpec};
-use k8s_openapi::api::core::v1::{
-    ConfigMapVolumeSource, Container, EmptyDirVolumeSource, EnvVar, PodSpec, PodTemplateSpec,
-    Volume,
-};
+use k8s_openapi::api::core::v1::{Container, EnvVar, PodSpec, PodTemplateSpec};
 use k8s_openapi::api::networking::v1::{
     NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec,
 };
-use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::workload::{
-    container_security, fixed_resources, mount, pod_security, pull_policy, secret_volumes,
+    config_map_volume, container_security, empty_dir, fixed_resources, mount, pod_security,
+    pull_policy, secret_volumes,
 };
 use super::{Component, REDIS_PORT, Wave, meta, selector};
 use crate::spec::validate::Redis;
@@ -124,23 +121,8 @@ pub fn repair(redis: &Redis, schedule: &str) -> CronJob {
 /// running `reconcile.sh` from the topology ConfigMap.
 fn pod(redis: &Redis, extra_env: Vec<EnvVar>) -> PodTemplateSpec {
     let mut volumes = vec![
-        Volume {
-            name: "topology".into(),
-            config_map: Some(ConfigMapVolumeSource {
-                name: super::topology::name(redis),
-                default_mode: Some(0o444),
-                ..ConfigMapVolumeSource::default()
-            }),
-            ..Volume::default()
-        },
-        Volume {
-            name: "tmp".into(),
-            empty_dir: Some(EmptyDirVolumeSource {
-                size_limit: Some(Quantity("256Mi".into())),
-                ..EmptyDirVolumeSource::default()
-            }),
-            ..Volume::default()
-        },
+        config_map_volume("topology", super::topology::name(redis)),
+        empty_dir("tmp", false, "256Mi"),
     ];
     let mut mounts = vec![
         mount("topology", "/topology", true),

@@ -611,7 +611,7 @@ fn exporter_auth_container(redis: &Redis, port: i32) -> Container {
     }
 }
 
-fn empty_dir(name: &str, memory: bool, size: &str) -> Volume {
+pub(super) fn empty_dir(name: &str, memory: bool, size: &str) -> Volume {
     Volume {
         name: name.into(),
         empty_dir: Some(EmptyDirVolumeSource {
@@ -622,17 +622,22 @@ fn empty_dir(name: &str, memory: bool, size: &str) -> Volume {
     }
 }
 
+/// A ConfigMap's files as a read-only volume.
+pub(super) fn config_map_volume(name: &str, config_map: String) -> Volume {
+    Volume {
+        name: name.into(),
+        config_map: Some(ConfigMapVolumeSource {
+            name: config_map,
+            default_mode: Some(0o444),
+            ..ConfigMapVolumeSource::default()
+        }),
+        ..Volume::default()
+    }
+}
+
 fn volumes(redis: &Redis, sentinel: bool) -> Vec<Volume> {
     let mut v = vec![
-        Volume {
-            name: "config".into(),
-            config_map: Some(ConfigMapVolumeSource {
-                name: config_map_name(redis),
-                default_mode: Some(0o444),
-                ..ConfigMapVolumeSource::default()
-            }),
-            ..Volume::default()
-        },
+        config_map_volume("config", config_map_name(redis)),
         // The runtime config holds the password: keep it in memory only.
         empty_dir("run", true, "16Mi"),
         empty_dir("tmp", false, "64Mi"),

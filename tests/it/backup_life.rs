@@ -101,6 +101,24 @@ fn all_secrets(names: &[&str]) -> crate::podsim::Secrets {
     all
 }
 
+/// Waits until `pod`'s restore init container says `why` it refuses, and
+/// checks that nothing was written to its volume; the restore's log.
+fn refused(sim: &Sim, pod: &str, why: &str) -> String {
+    eventually(LIMIT, &format!("{pod}'s restore refuses: {why}"), || {
+        let logs = sim
+            .try_pod(pod)
+            .map(|p| p.logs("restore"))
+            .unwrap_or_default();
+        logs.contains(why).then_some(()).ok_or(logs)
+    });
+    let written: Vec<_> = std::fs::read_dir(sim.volume("data", pod))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(written.is_empty(), "{pod}'s volume: {written:?}");
+    sim.pod(pod).logs("restore")
+}
+
 fn s3(prefix: &str) -> String {
     format!(
         "{{bucket: {BUCKET}, prefix: {prefix}, endpoint: \"{ENDPOINT}\", credentialsSecret: backup-s3}}"
@@ -260,27 +278,12 @@ fn backup_and_restore_sentinel(engine: &str) {
         .assert()
         .success();
     sim.apply(&deployment(ws.path(), "broken"));
-    eventually(LIMIT, "the restore refuses the corrupt object", || {
-        let logs = sim
-            .try_pod("broken-0")
-            .map(|p| p.logs("restore"))
-            .unwrap_or_default();
-        logs.contains("the object is corrupt")
-            .then_some(())
-            .ok_or(logs)
-    });
-    let logs = sim.pod("broken-0").logs("restore");
+    let logs = refused(&sim, "broken-0", "the object is corrupt");
     assert!(
         logs.contains(&format!("sim/sessions/{newest}/shard-0.rdb")),
         "{logs}"
     );
     assert!(logs.contains("nothing was written to the volume"), "{logs}");
-    let volume = sim.volume("data", "broken-0");
-    let written: Vec<_> = std::fs::read_dir(&volume)
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
-    assert!(written.is_empty(), "broken-0's volume: {written:?}");
 }
 
 sim_test! {
@@ -408,23 +411,10 @@ fn backup_and_restore_cluster(engine: &str) {
         .assert()
         .success();
     sim.apply(&deployment(ws.path(), "eventsbad"));
-    eventually(LIMIT, "a restore of another shard count refuses", || {
-        let logs = sim
-            .try_pod("eventsbad-shard-0-0")
-            .map(|p| p.logs("restore"))
-            .unwrap_or_default();
-        logs.contains("has 3 shards, this deployment serves 4")
-            .then_some(())
-            .ok_or(logs)
-    });
-    let volume = sim.volume("data", "eventsbad-shard-0-0");
-    let written: Vec<_> = std::fs::read_dir(&volume)
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
-    assert!(
-        written.is_empty(),
-        "eventsbad-shard-0-0's volume: {written:?}"
+    refused(
+        &sim,
+        "eventsbad-shard-0-0",
+        "has 3 shards, this deployment serves 4",
     );
 }
 
@@ -533,22 +523,13 @@ fn backup_and_restore_standalone(engine: &str) {
         .assert()
         .success();
     sim.apply(&deployment(ws.path(), "queuebad"));
-    eventually(LIMIT, "a restore of a missing object refuses", || {
-        let logs = sim
-            .try_pod("queuebad-0")
-            .map(|p| p.logs("restore"))
-            .unwrap_or_default();
-        logs.contains(&format!(
+    refused(
+        &sim,
+        "queuebad-0",
+        &format!(
             "store:{BUCKET}/sim/queue/{name}/shard-0.rdb is missing: backup {name} is not whole"
-        ))
-        .then_some(())
-        .ok_or(logs)
-    });
-    let written: Vec<_> = std::fs::read_dir(sim.volume("data", "queuebad-0"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
-    assert!(written.is_empty(), "queuebad-0's volume: {written:?}");
+        ),
+    );
 }
 
 sim_test! {

@@ -189,6 +189,7 @@ pub fn cron_job(redis: &Redis) -> Option<CronJob> {
                             automount_service_account_token: Some(false),
                             enable_service_links: Some(false),
                             security_context: Some(pod_security()),
+                            image_pull_secrets: super::image_pull_secrets(redis),
                             priority_class_name: redis.scheduling.priority_class_name.clone(),
                             init_containers: Some(vec![snapshot]),
                             containers: vec![upload],

@@ -152,6 +152,7 @@ fn pod(redis: &Redis, extra_env: Vec<EnvVar>) -> PodTemplateSpec {
             automount_service_account_token: Some(false),
             enable_service_links: Some(false),
             security_context: Some(pod_security()),
+            image_pull_secrets: super::image_pull_secrets(redis),
             priority_class_name: redis.scheduling.priority_class_name.clone(),
             containers: vec![Container {
                 name: "reconcile".into(),

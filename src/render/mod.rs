@@ -509,11 +509,32 @@ pub fn selector(redis: &Redis, component: Component) -> BTreeMap<String, String>
 
 /// Every label of an object of `component`: selector, ownership and the spec's own.
 pub fn labels(redis: &Redis, component: Component) -> BTreeMap<String, String> {
-    let mut labels = redis.labels.clone();
-    labels.extend(selector(redis, component));
-    labels.insert(label::MANAGED_BY.into(), "redis-gitops".into());
-    labels.insert(label::PART_OF.into(), redis.name.clone());
-    labels
+    with_labels(redis.labels.clone(), redis, component)
+}
+
+/// `user`'s labels under the compiler's own: the selector's, managed-by and part-of.
+pub fn with_labels(
+    mut user: BTreeMap<String, String>,
+    redis: &Redis,
+    component: Component,
+) -> BTreeMap<String, String> {
+    user.extend(selector(redis, component));
+    user.insert(label::MANAGED_BY.into(), "redis-gitops".into());
+    user.insert(label::PART_OF.into(), redis.name.clone());
+    user
+}
+
+/// The registry credentials every pod the deployment renders pulls with.
+pub fn image_pull_secrets(
+    redis: &Redis,
+) -> Option<Vec<k8s_openapi::api::core::v1::LocalObjectReference>> {
+    (!redis.image_pull_secrets.is_empty()).then(|| {
+        redis
+            .image_pull_secrets
+            .iter()
+            .map(|name| k8s_openapi::api::core::v1::LocalObjectReference { name: name.clone() })
+            .collect()
+    })
 }
 
 /// When Argo CD applies an object relative to the others of the deployment:

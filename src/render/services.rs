@@ -1,7 +1,10 @@
 //! Services: the headless one every pod registers under, the client entry
 //! point, and the metrics Service.
 
+use std::collections::BTreeMap;
+
 use k8s_openapi::api::core::v1::{Service, ServicePort, ServiceSpec};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::{
@@ -23,6 +26,15 @@ fn port(name: &str, port: i32) -> ServicePort {
     }
 }
 
+/// The spec's annotations of a Service, under the compiler's own.
+fn annotated(mut metadata: ObjectMeta, spec: &BTreeMap<String, String>) -> ObjectMeta {
+    let ours = metadata.annotations.take().unwrap_or_default();
+    let mut all = spec.clone();
+    all.extend(ours);
+    metadata.annotations = Some(all);
+    metadata
+}
+
 pub fn render(redis: &Redis) -> Vec<Service> {
     let mut out = Vec::new();
     // Headless: stable per-pod DNS names, published before pods are ready so
@@ -34,11 +46,14 @@ pub fn render(redis: &Redis) -> Vec<Service> {
         Topology::Standalone => {}
     }
     out.push(Service {
-        metadata: meta(
-            redis,
-            headless_name(redis),
-            Component::Deployment,
-            Wave::Prerequisite,
+        metadata: annotated(
+            meta(
+                redis,
+                headless_name(redis),
+                Component::Deployment,
+                Wave::Prerequisite,
+            ),
+            &redis.service_annotations.headless,
         ),
         spec: Some(ServiceSpec {
             cluster_ip: Some("None".into()),
@@ -58,11 +73,14 @@ pub fn render(redis: &Redis) -> Vec<Service> {
         Topology::Cluster { .. } => (Component::Deployment, port("redis", REDIS_PORT)),
     };
     out.push(Service {
-        metadata: meta(
-            redis,
-            redis.name.clone(),
-            Component::Deployment,
-            Wave::Prerequisite,
+        metadata: annotated(
+            meta(
+                redis,
+                redis.name.clone(),
+                Component::Deployment,
+                Wave::Prerequisite,
+            ),
+            &redis.service_annotations.client,
         ),
         spec: Some(ServiceSpec {
             type_: Some("ClusterIP".into()),

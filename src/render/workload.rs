@@ -121,12 +121,16 @@ fn statefulset(
 ) -> StatefulSet {
     let sentinel = component == Component::Sentinel;
     let select = selector(redis, component);
+    // The spec's pod labels and annotations, then the compiler's own (the
+    // selector's keys are refused in podLabels; its prefix in podAnnotations).
+    let mut pod_labels = redis.labels.clone();
+    pod_labels.extend(redis.pod_labels.clone());
+    let pod_labels = super::with_labels(pod_labels, redis, component);
+    let mut annotations = redis.pod_annotations.clone();
+    annotations.insert(CHECKSUM_ANNOTATION.to_owned(), checksum.to_owned());
     let pod_meta = ObjectMeta {
-        labels: Some(super::labels(redis, component)),
-        annotations: Some(BTreeMap::from([(
-            CHECKSUM_ANNOTATION.to_owned(),
-            checksum.to_owned(),
-        )])),
+        labels: Some(pod_labels),
+        annotations: Some(annotations),
         ..ObjectMeta::default()
     };
     // Sentinels keep their state (the primary they know, epochs) on a
@@ -238,6 +242,7 @@ fn pod_spec(redis: &Redis, component: Component, select: &BTreeMap<String, Strin
                 .collect()
         }),
         priority_class_name: s.priority_class_name.clone(),
+        image_pull_secrets: super::image_pull_secrets(redis),
         affinity: Some(affinity(redis, component, select)),
         topology_spread_constraints: topology_spread(redis, component, select),
         init_containers: (!init_containers.is_empty()).then_some(init_containers),

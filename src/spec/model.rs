@@ -429,6 +429,28 @@ spec_object! {
         /// Seeds the empty volumes of a new deployment from a backup; never
         /// writes into a volume that holds data.
         restore: Restore,
+        /// Secrets (type kubernetes.io/dockerconfigjson) with the credentials
+        /// of a private registry or mirror, for every pod the spec renders.
+        image_pull_secrets: Vec<S<String>>,
+        /// Annotations of the Redis and Sentinel pods (agents, meshes); a
+        /// change rolls the pods.
+        pod_annotations: SMap<ScalarString>,
+        /// Labels of the Redis and Sentinel pods; the selector keys are
+        /// reserved. A change rolls the pods.
+        pod_labels: SMap<ScalarString>,
+        /// Annotations of the Services, by kind (external-dns, cloud load
+        /// balancer settings).
+        service_annotations: ServiceAnnotations,
+    }
+}
+
+spec_object! {
+    /// Annotations of each kind of Service.
+    pub struct ServiceAnnotations {
+        /// The client Service (`<name>`).
+        client: SMap<ScalarString>,
+        /// The headless Service (`<name>-headless`) the pods' DNS names live under.
+        headless: SMap<ScalarString>,
     }
 }
 

@@ -9,6 +9,7 @@ mod cluster_life;
 mod common;
 mod directives;
 mod errors;
+mod fit;
 mod fuzz;
 mod gitops;
 mod lifecycle;

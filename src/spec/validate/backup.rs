@@ -47,23 +47,7 @@ impl Cx<'_> {
         let schedule = schedule.value.clone();
         let s3 = self.required(&b.value.s3, b.span, "backup.s3")?;
         let s3 = self.s3(s3, "backup.s3", name, namespace)?;
-        let mut annotations = BTreeMap::new();
-        for (k, v) in b
-            .value
-            .service_account_annotations
-            .as_ref()
-            .map(|a| a.value.entries.as_slice())
-            .unwrap_or_default()
-        {
-            if !is_label_key(&k.value) {
-                self.err(
-                    k.span,
-                    format!("'{}' is not a valid annotation key", k.value),
-                );
-                return None;
-            }
-            annotations.insert(k.value.clone(), v.value.0.clone());
-        }
+        let annotations = self.annotations(b.value.service_account_annotations.as_ref());
         if s3.credentials_secret.is_none() && annotations.is_empty() {
             self.err(b.span, "the backup job has no credentials for the bucket")
                 .help = Some(

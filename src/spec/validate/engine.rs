@@ -41,6 +41,34 @@ impl Cx<'_> {
         }
         Some(version)
     }
+    /// Names of Secrets in the deployment's namespace; each once.
+    pub(super) fn image_pull_secrets(&mut self, spec: &model::Spec) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for name in spec
+            .image_pull_secrets
+            .as_ref()
+            .map(|l| l.value.as_slice())
+            .unwrap_or_default()
+        {
+            if !is_dns1123_subdomain(&name.value) {
+                self.err(
+                    name.span,
+                    format!("'{}' is not a valid Secret name", name.value),
+                )
+                .help =
+                    Some("lower-case letters, digits, '-' and '.', at most 253 characters".into());
+            } else if out.contains(&name.value) {
+                self.err(
+                    name.span,
+                    format!("Secret '{}' is listed twice", name.value),
+                );
+            } else {
+                out.push(name.value.clone());
+            }
+        }
+        out
+    }
+
     pub(super) fn image(
         &mut self,
         spec: &model::Spec,

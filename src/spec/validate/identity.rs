@@ -1,4 +1,5 @@
-//! The deployment's name (and the length of every name derived from it) and its labels.
+//! The deployment's name (and the length of every name derived from it),
+//! its labels and annotations.
 
 use super::*;
 
@@ -67,7 +68,45 @@ impl Cx<'_> {
         }
         ok.then_some(out)
     }
+
+    /// Annotations: qualified keys (`prefix/name`), any string values, at
+    /// most Kubernetes' 256 KiB in all. The `redis-gitops.io/` prefix is the
+    /// compiler's own (a pod's configuration checksum).
+    pub(super) fn annotations(
+        &mut self,
+        map: Option<&S<SMap<ScalarString>>>,
+    ) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        let mut size = 0;
+        for (k, v) in map.map(|m| m.value.entries.as_slice()).unwrap_or_default() {
+            if k.value.starts_with("redis-gitops.io/") {
+                self.err(
+                    k.span,
+                    format!("annotation '{}' is set by redis-gitops", k.value),
+                )
+                .help = Some("choose a key with another prefix".into());
+            } else if !is_label_key(&k.value) {
+                self.err(k.span, format!("'{}' is not a valid annotation key", k.value))
+                    .help = Some("an optional DNS prefix and '/', then at most 63 characters: letters, digits, '-', '_' and '.', e.g. external-dns.alpha.kubernetes.io/hostname".into());
+            } else {
+                size += k.value.len() + v.value.0.len();
+                out.insert(k.value.clone(), v.value.0.clone());
+            }
+        }
+        if size > MAX_ANNOTATIONS_BYTES
+            && let Some(m) = map
+        {
+            self.err(
+                m.span,
+                format!("these annotations have {size} bytes, more than Kubernetes' {MAX_ANNOTATIONS_BYTES}"),
+            );
+        }
+        out
+    }
 }
+
+/// Kubernetes' limit on an object's annotations, keys and values together.
+const MAX_ANNOTATIONS_BYTES: usize = 256 * 1024;
 
 #[cfg(test)]
 mod tests {
@@ -84,6 +123,20 @@ mod tests {
             m.iter().any(|m| m.contains(&format!("{name}-sentinel"))),
             "{m:?}"
         );
+    }
+
+    #[test]
+    fn annotations_stay_within_kubernetes_256_kib() {
+        let big = "x".repeat(200 * 1024);
+        let m = super::super::testing::messages(&format!(
+            "  podAnnotations: {{a/one: {big}, a/two: {big}}}\n"
+        ));
+        assert!(
+            m.iter().any(|m| m.contains("more than Kubernetes' 262144")),
+            "{m:?}"
+        );
+        let one = super::super::testing::messages(&format!("  podAnnotations: {{a/one: {big}}}\n"));
+        assert!(one.is_empty(), "{one:?}");
     }
 
     #[test]

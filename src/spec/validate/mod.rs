@@ -370,6 +370,18 @@ impl Cx<'_> {
             namespace.as_deref(),
         );
 
+        let image_pull_secrets = self.image_pull_secrets(&spec);
+        let pod_annotations = self.annotations(spec.pod_annotations.as_ref());
+        let pod_labels = self.labels(spec.pod_labels.as_ref());
+        let service_annotations = spec
+            .service_annotations
+            .as_ref()
+            .map(|s| ServiceAnnotations {
+                client: self.annotations(s.value.client.as_ref()),
+                headless: self.annotations(s.value.headless.as_ref()),
+            })
+            .unwrap_or_default();
+
         let source = self.spec.source.clone();
         Some(Redis {
             name: name?,
@@ -398,6 +410,10 @@ impl Cx<'_> {
             repair_schedule,
             backup,
             restore,
+            image_pull_secrets,
+            pod_annotations,
+            pod_labels: pod_labels?,
+            service_annotations,
         })
     }
 }

@@ -36,6 +36,19 @@ pub struct Redis {
     pub repair_schedule: Option<String>,
     pub backup: Option<Backup>,
     pub restore: Option<Restore>,
+    /// Registry credentials of every pod.
+    pub image_pull_secrets: Vec<String>,
+    /// The Redis and Sentinel pods' own annotations and labels.
+    pub pod_annotations: BTreeMap<String, String>,
+    pub pod_labels: BTreeMap<String, String>,
+    pub service_annotations: ServiceAnnotations,
+}
+
+/// Annotations of each kind of Service.
+#[derive(Debug, Clone, PartialEq, Default, Hash)]
+pub struct ServiceAnnotations {
+    pub client: BTreeMap<String, String>,
+    pub headless: BTreeMap<String, String>,
 }
 
 impl Redis {

@@ -38,8 +38,12 @@ impl Rig {
     }
 
     fn up_spec_with_secrets(text: &str, secrets: crate::podsim::Secrets) -> Rig {
+        Rig::up_on(Sim::new(secrets), text)
+    }
+
+    /// A deployment of the spec `text` on the simulator `sim`.
+    fn up_on(sim: Sim, text: &str) -> Rig {
         let ws = render(&[("sim/events.yaml", text)]);
-        let sim = Sim::new(secrets);
         let jobs = sim.sync(&deployment(ws.path(), NAME), LIMIT);
         assert!(jobs[0].succeeded, "{}", jobs[0].logs);
         for i in 0..SHARDS {
@@ -228,6 +232,64 @@ sim_test! {
 }
 sim_test! {
     fn cold_start_keeps_slots_and_keys_valkey() { cold_start_keeps_slots_and_keys("valkey") }
+}
+
+/// An IPv6-only pod network: the Job bootstraps the cluster over IPv6, the
+/// nodes gossip IPv6 addresses, and after every pod is re-created at once
+/// with a new address each node keeps its ID (the start script's rewrite
+/// of nodes.conf reads `ip:port@cport` by its last colon) and no
+/// acknowledged write is lost.
+fn ipv6_only_pods(engine: &str) {
+    let rig = Rig::up_on(
+        Sim::new_ipv6(secrets(NAME)),
+        &cluster_spec(NAME, engine, SHARDS),
+    );
+    let pods: Vec<String> = (0..SHARDS)
+        .flat_map(|i| (0..2).map(move |o| format!("{NAME}-shard-{i}-{o}")))
+        .collect();
+    let identity = |sim: &Sim| -> Vec<(String, std::net::IpAddr)> {
+        pods.iter()
+            .map(|p| {
+                let ip = sim.pod(p).ip;
+                assert!(ip.is_ipv6(), "{p}: {ip}");
+                let id: String = query(sim, p, &["CLUSTER", "MYID"]).unwrap();
+                (id, ip)
+            })
+            .collect()
+    };
+    let before = identity(&rig.sim);
+    let nodes: String = query(&rig.sim, &pods[0], &["CLUSTER", "NODES"]).unwrap();
+    for line in nodes.lines() {
+        let addr = line.split(' ').nth(1).unwrap();
+        assert!(addr.starts_with("fd88::"), "{nodes}");
+    }
+    let writers = rig.writers("v6");
+    std::thread::sleep(Duration::from_secs(2));
+    let reports = stop_all(writers);
+    rig.sim.stop_everything(true);
+    rig.sim.resume_all();
+    for i in 0..SHARDS {
+        rig.sim
+            .wait_rolled_out(&format!("{NAME}-shard-{i}"), Duration::from_secs(180));
+    }
+    eventually(LIMIT, "cluster healthy after a cold start on IPv6", || {
+        cluster_healthy(&rig.sim, NAME, SHARDS)
+    });
+    let after = identity(&rig.sim);
+    for ((p, (id0, ip0)), (id1, ip1)) in pods.iter().zip(&before).zip(&after) {
+        assert_eq!(id0, id1, "{p} changed its node ID");
+        assert_ne!(ip0, ip1, "{p} kept its address");
+    }
+    rig.assert_kept(&format!("IPv6 cold start ({engine})"), &reports);
+    let again = rig
+        .sim
+        .run_job(&jobs_name(&deployment(rig.ws.path(), NAME)), LIMIT);
+    assert!(again.succeeded, "{}", again.logs);
+    assert!(again.logs.contains("nothing to change"), "{}", again.logs);
+}
+
+sim_test! {
+    fn ipv6_only_pods_redis() { ipv6_only_pods("redis") }
 }
 
 /// The slots each shard's primary serves, as `first-last` ranges, by the

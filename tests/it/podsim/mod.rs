@@ -31,7 +31,7 @@ mod tests;
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -47,6 +47,8 @@ use crate::common::tool;
 
 const BRIDGE: &str = "sim0";
 const GATEWAY: &str = "10.88.0.1";
+/// The bridge's address on the IPv6 pod network (see [`Sim::new_ipv6`]).
+const GATEWAY6: &str = "fd88::1";
 
 /// One StatefulSet as its controller sees it.
 struct Set {
@@ -69,6 +71,8 @@ struct Inner {
     root: PathBuf,
     secrets: Mutex<Secrets>,
     scale: f64,
+    /// Pods get IPv6 addresses only.
+    ipv6: bool,
     /// Milliseconds before a new pod's containers start.
     start_delay_ms: AtomicU32,
     state: Mutex<State>,
@@ -111,6 +115,16 @@ fn digest(value: &impl serde::Serialize) -> String {
 impl Sim {
     /// A simulator with the test's Secrets. Must run inside [`isolate::isolated`].
     pub fn new(secrets: Secrets) -> Sim {
+        Sim::with_network(secrets, false)
+    }
+
+    /// A simulator whose pods have an IPv6 address only (fd88::/64), as on
+    /// an IPv6-only cluster: no IPv4 address but loopback's.
+    pub fn new_ipv6(secrets: Secrets) -> Sim {
+        Sim::with_network(secrets, true)
+    }
+
+    fn with_network(secrets: Secrets, ipv6: bool) -> Sim {
         assert!(
             std::env::var_os("REDIS_GITOPS_PODSIM_INSIDE").is_some(),
             "the pod simulator runs only inside isolate::isolated"
@@ -124,6 +138,17 @@ impl Sim {
         run(
             "ip",
             &["addr", "add", &format!("{GATEWAY}/16"), "dev", BRIDGE],
+        );
+        run(
+            "ip",
+            &[
+                "addr",
+                "add",
+                &format!("{GATEWAY6}/64"),
+                "dev",
+                BRIDGE,
+                "nodad",
+            ],
         );
         run("ip", &["link", "set", BRIDGE, "up"]);
         for d in ["images/redis", "images/valkey", "logs", "pvc", "pods"] {
@@ -160,6 +185,7 @@ impl Sim {
                 root,
                 secrets: Mutex::new(secrets),
                 scale: 1.0,
+                ipv6,
                 start_delay_ms: AtomicU32::new(0),
                 state: Mutex::new(State::default()),
                 next: AtomicU32::new(2),
@@ -664,7 +690,11 @@ impl Inner {
         claims: BTreeMap<String, PathBuf>,
     ) -> Arc<Pod> {
         let n = self.next.fetch_add(1, Ordering::SeqCst);
-        let ip = Ipv4Addr::new(10, 88, (n / 250) as u8, (n % 250 + 2) as u8);
+        let ip = if self.ipv6 {
+            IpAddr::V6(Ipv6Addr::new(0xfd88, 0, 0, 0, 0, 0, 0, 2 + n as u16))
+        } else {
+            IpAddr::V4(Ipv4Addr::new(10, 88, (n / 250) as u8, (n % 250 + 2) as u8))
+        };
         let config_maps = self.state.lock().unwrap().config_maps.clone();
         let secrets = self.secrets.lock().unwrap().clone();
         let world = pod::World {

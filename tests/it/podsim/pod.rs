@@ -14,7 +14,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -53,7 +53,7 @@ pub struct Request {
     pub revision: String,
     /// volume name -> folder of the pod's PersistentVolumeClaim.
     pub claims: BTreeMap<String, PathBuf>,
-    pub ip: Ipv4Addr,
+    pub ip: IpAddr,
     pub link: String,
     pub dir: PathBuf,
 }
@@ -62,7 +62,7 @@ pub struct Pod {
     pub name: String,
     pub namespace: String,
     pub subdomain: Option<String>,
-    pub ip: Ipv4Addr,
+    pub ip: IpAddr,
     pub revision: String,
     spec: PodSpec,
     dir: PathBuf,
@@ -192,11 +192,18 @@ impl Pod {
             },
             "bridge port",
         );
+        // An IPv6 pod has that address only (no duplicate detection: the
+        // simulator hands each address out once).
+        let (prefix, nodad) = if ip.is_ipv6() {
+            (64, " nodad")
+        } else {
+            (16, "")
+        };
         must(
             {
                 let mut c = Command::new("nsenter");
                 c.args(["-t", &pid, "-n", "sh", "-c"]).arg(format!(
-                    "ip link set lo up && ip addr add {ip}/16 dev eth0 && ip link set eth0 up"
+                    "ip link set lo up && ip addr add {ip}/{prefix} dev eth0{nodad} && ip link set eth0 up"
                 ));
                 c
             },
@@ -956,7 +963,7 @@ fn env_of(
     c: &Container,
     pod: &str,
     namespace: &str,
-    ip: Ipv4Addr,
+    ip: IpAddr,
     secrets: &Secrets,
 ) -> Vec<(String, String)> {
     // The image's binaries first, then the machine's.

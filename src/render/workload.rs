@@ -286,14 +286,36 @@ fn affinity(redis: &Redis, component: Component, select: &BTreeMap<String, Strin
             ),
         });
     }
+    let mut required: Vec<PodAffinityTerm> = required
+        .then(|| term("kubernetes.io/hostname", select))
+        .into_iter()
+        .collect();
+    // The spec's own rules: its anti-affinity terms join ours, the rest is
+    // its alone (the compiler renders no node or pod affinity).
+    let mine = redis.scheduling.placement.affinity.as_ref().map(|a| &a.0);
+    if let Some(anti) = mine.and_then(|a| a.pod_anti_affinity.as_ref()) {
+        required.extend(
+            anti.required_during_scheduling_ignored_during_execution
+                .iter()
+                .flatten()
+                .cloned(),
+        );
+        preferred.extend(
+            anti.preferred_during_scheduling_ignored_during_execution
+                .iter()
+                .flatten()
+                .cloned(),
+        );
+    }
     Affinity {
+        node_affinity: mine.and_then(|a| a.node_affinity.clone()),
+        pod_affinity: mine.and_then(|a| a.pod_affinity.clone()),
         pod_anti_affinity: Some(PodAntiAffinity {
-            required_during_scheduling_ignored_during_execution: required
-                .then(|| vec![term("kubernetes.io/hostname", select)]),
+            required_during_scheduling_ignored_during_execution: (!required.is_empty())
+                .then_some(required),
             preferred_during_scheduling_ignored_during_execution: (!preferred.is_empty())
                 .then_some(preferred),
         }),
-        ..Affinity::default()
     }
 }
 
@@ -305,9 +327,6 @@ fn topology_spread(
     component: Component,
     select: &BTreeMap<String, String>,
 ) -> Option<Vec<TopologySpreadConstraint>> {
-    if !redis.scheduling.zone_spread {
-        return None;
-    }
     let spread = |key: &str, labels: &BTreeMap<String, String>| TopologySpreadConstraint {
         max_skew: 1,
         topology_key: key.into(),
@@ -318,15 +337,30 @@ fn topology_spread(
         }),
         ..TopologySpreadConstraint::default()
     };
-    let mut out = vec![spread("topology.kubernetes.io/zone", select)];
-    if matches!(component, Component::Shard(_)) {
-        // (A second constraint may not repeat the zone key.)
-        out.push(spread(
-            "kubernetes.io/hostname",
-            &selector(redis, Component::Deployment),
-        ));
+    let mut out = Vec::new();
+    if redis.scheduling.zone_spread {
+        out.push(spread("topology.kubernetes.io/zone", select));
+        if matches!(component, Component::Shard(_)) {
+            // (A second constraint may not repeat the zone key.)
+            out.push(spread(
+                "kubernetes.io/hostname",
+                &selector(redis, Component::Deployment),
+            ));
+        }
     }
-    Some(out)
+    // The spec's own: one on a key of ours replaces ours; without a label
+    // selector it counts the pods of the same StatefulSet, as ours do.
+    let mine = &redis.scheduling.placement.spread;
+    out.retain(|c| !mine.iter().any(|m| m.0.topology_key == c.topology_key));
+    out.extend(mine.iter().map(|m| {
+        let mut c = m.0.clone();
+        c.label_selector.get_or_insert_with(|| LabelSelector {
+            match_labels: Some(select.clone()),
+            ..LabelSelector::default()
+        });
+        c
+    }));
+    (!out.is_empty()).then_some(out)
 }
 
 pub(super) fn pod_security() -> PodSecurityContext {

@@ -748,6 +748,12 @@ spec_object! {
         /// (default) or `preferred` (for clusters with few nodes).
         #[schemars(extend("default" = "required"))]
         shard_anti_affinity: AntiAffinity,
+        /// Kubernetes' affinity rules, merged with the compiler's:
+        /// podAntiAffinity terms are added to its own, the rest is yours.
+        affinity: Affinity,
+        /// Kubernetes' spread constraints, added to `zoneSpread`'s; one on
+        /// a topology key the compiler spreads over replaces its own.
+        topology_spread_constraints: Vec<S<TopologySpreadConstraint>>,
     }
 }
 
@@ -832,3 +838,6 @@ spec_object! {
         namespace: String,
     }
 }
+
+mod placement;
+pub use placement::*;

@@ -175,3 +175,89 @@ fn a_specs_own_pull_secrets_and_pod_labels_win() {
     );
     assert!(shard["spec"]["template"]["spec"]["imagePullSecrets"].is_null());
 }
+
+/// The spec's affinity and spread constraints merge with the compiler's:
+/// node and pod affinity are the spec's alone, its anti-affinity terms join
+/// the shard's own (required: distinct nodes), a spread constraint on a key
+/// the compiler spreads over replaces its own, one on another key is added,
+/// and a constraint without a label selector counts the StatefulSet's pods.
+#[test]
+fn placement_rules_merge_with_the_compilers() {
+    let ws = workspace(&crate::common::demo_specs());
+    let orders = ws.path().join("specs/payments/orders.yaml");
+    let text = fs::read_to_string(&orders).unwrap().replace(
+        "    topologySpreadConstraints:\n",
+        "      podAntiAffinity:\n        requiredDuringSchedulingIgnoredDuringExecution:\n          \
+         - {labelSelector: {matchLabels: {app: search}}, topologyKey: kubernetes.io/hostname}\n      \
+         podAffinity:\n        preferredDuringSchedulingIgnoredDuringExecution:\n          \
+         - {weight: 10, podAffinityTerm: {labelSelector: {matchLabels: {app: checkout}}, topologyKey: topology.kubernetes.io/zone}}\n    \
+         topologySpreadConstraints:\n      \
+         - {maxSkew: 2, topologyKey: topology.kubernetes.io/region, whenUnsatisfiable: ScheduleAnyway, labelSelector: {matchLabels: {app.kubernetes.io/instance: orders}}}\n",
+    );
+    fs::write(&orders, text).unwrap();
+    cli(ws.path()).arg("build").assert().success();
+    let set = yaml(
+        &ws.path()
+            .join("output/payments/orders/statefulset-orders-shard-1.yaml"),
+    );
+    let pod = &set["spec"]["template"]["spec"];
+    let v = |s: &str| serde_yaml::from_str::<Value>(s).unwrap();
+    assert_eq!(
+        pod["affinity"]["nodeAffinity"],
+        v(
+            "requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchExpressions: \
+           [{key: node.kubernetes.io/instance-type, operator: In, values: [r7g.xlarge, r7g.2xlarge]}]}]}"
+        )
+    );
+    assert_eq!(
+        pod["affinity"]["podAffinity"],
+        v(
+            "preferredDuringSchedulingIgnoredDuringExecution: [{weight: 10, podAffinityTerm: \
+           {labelSelector: {matchLabels: {app: checkout}}, topologyKey: topology.kubernetes.io/zone}}]"
+        )
+    );
+    let own = "{app.kubernetes.io/component: shard, app.kubernetes.io/instance: orders, \
+               app.kubernetes.io/name: redis, redis-gitops.io/shard: '1'}";
+    assert_eq!(
+        pod["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"],
+        v(&format!(
+            "[{{labelSelector: {{matchLabels: {own}}}, topologyKey: kubernetes.io/hostname}}, \
+              {{labelSelector: {{matchLabels: {{app: search}}}}, topologyKey: kubernetes.io/hostname}}]"
+        ))
+    );
+    assert_eq!(
+        pod["topologySpreadConstraints"],
+        v(&format!(
+            "[{{labelSelector: {{matchLabels: {{app.kubernetes.io/instance: orders, app.kubernetes.io/name: redis}}}}, \
+               maxSkew: 1, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: ScheduleAnyway}},\
+              {{labelSelector: {{matchLabels: {{app.kubernetes.io/instance: orders}}}}, maxSkew: 2, \
+               topologyKey: topology.kubernetes.io/region, whenUnsatisfiable: ScheduleAnyway}},\
+              {{labelSelector: {{matchLabels: {own}}}, maxSkew: 1, topologyKey: topology.kubernetes.io/zone, \
+               whenUnsatisfiable: DoNotSchedule}}]"
+        ))
+    );
+    // zoneSpread: false drops the compiler's constraints, not the spec's.
+    let text = fs::read_to_string(&orders)
+        .unwrap()
+        .replace("  scheduling:\n", "  scheduling:\n    zoneSpread: false\n");
+    fs::write(&orders, text).unwrap();
+    cli(ws.path()).arg("build").assert().success();
+    let set = yaml(
+        &ws.path()
+            .join("output/payments/orders/statefulset-orders-shard-1.yaml"),
+    );
+    let keys: Vec<&str> = set["spec"]["template"]["spec"]["topologySpreadConstraints"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|c| c["topologyKey"].as_str().unwrap())
+        .collect();
+    // (in the spec's order)
+    assert_eq!(
+        keys,
+        [
+            "topology.kubernetes.io/region",
+            "topology.kubernetes.io/zone"
+        ]
+    );
+}

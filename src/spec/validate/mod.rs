@@ -38,6 +38,7 @@ mod identity;
 mod k8s;
 mod memory;
 mod network;
+mod placement;
 mod resolved;
 mod scheduling;
 mod security;
@@ -47,6 +48,7 @@ mod topology;
 pub use backup::DEFAULT_BACKUP_IMAGE;
 pub use k8s::{DEFAULT_REPAIR_SCHEDULE, is_dns1035_label, is_dns1123_label, is_dns1123_subdomain};
 use k8s::{is_cidr, is_cron_schedule, is_label_key, is_label_value};
+pub use placement::{K8s, Placement};
 pub use resolved::*;
 pub use topology::{
     MAX_CLUSTER_NODES, MAX_REPLICAS_PER_SHARD, MAX_SENTINEL_MODE_PODS, MAX_SENTINELS, MAX_SHARDS,
@@ -383,7 +385,7 @@ impl Cx<'_> {
             .unwrap_or_default();
 
         let source = self.spec.source.clone();
-        Some(Redis {
+        let redis = Redis {
             name: name?,
             namespace: namespace?,
             labels: labels?,
@@ -414,7 +416,9 @@ impl Cx<'_> {
             pod_annotations,
             pod_labels: pod_labels?,
             service_annotations,
-        })
+        };
+        self.placement_conflicts(&spec, &redis);
+        Some(redis)
     }
 }
 

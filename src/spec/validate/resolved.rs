@@ -191,6 +191,8 @@ pub struct Scheduling {
     pub zone_spread: bool,
     /// Cluster mode: never two pods of one shard on one node.
     pub shard_anti_affinity: model::AntiAffinity,
+    /// The spec's own affinity and spread constraints.
+    pub placement: Placement,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Hash)]

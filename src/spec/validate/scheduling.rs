@@ -59,7 +59,9 @@ impl Cx<'_> {
                 toleration_seconds: val(&t.toleration_seconds),
             });
         }
+        let placement = self.placement(s);
         Scheduling {
+            placement,
             node_selector,
             tolerations,
             priority_class_name: val(&s.priority_class_name).filter(|p| !p.is_empty()),

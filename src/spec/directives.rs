@@ -10,7 +10,7 @@
 use super::model::Engine;
 
 mod value;
-pub use value::{Kind, Unit, conf_value, refuse, table};
+pub use value::{Kind, Unit, conf_value, refuse, table, table_names};
 
 const REDIS_7_0: &str = include_str!("directives/redis-7.0.txt");
 const VALKEY_9_1: &str = include_str!("directives/valkey-9.1.txt");
@@ -89,8 +89,9 @@ pub fn newest(engine: Engine) -> (u32, u32) {
         Engine::Redis => REDIS_LATER
             .iter()
             .map(|(_, maj, min)| (*maj, *min))
+            .chain([(8, 0)])
             .max()
-            .unwrap_or((7, 0)),
+            .unwrap_or((8, 0)),
         Engine::Valkey => (9, 1),
     }
 }
@@ -98,6 +99,16 @@ pub fn newest(engine: Engine) -> (u32, u32) {
 /// Every directive `engine` at `version` accepts, in order.
 pub fn known(engine: Engine, version: (u32, u32)) -> Vec<&'static str> {
     let mut out: Vec<&'static str> = match engine {
+        // No Redis 8 binary to list them: the 8.0 table's names (every
+        // directive and alias of its config.c).
+        Engine::Redis if version.0 >= 8 => table_names(engine, version)
+            .chain(
+                REDIS_LATER
+                    .iter()
+                    .filter(|(_, maj, min)| version >= (*maj, *min))
+                    .map(|(n, _, _)| *n),
+            )
+            .collect(),
         Engine::Redis => REDIS_7_0
             .lines()
             .chain(

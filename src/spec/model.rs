@@ -345,6 +345,10 @@ spec_enum! {
         VolatileLfu = "volatile-lfu",
         VolatileRandom = "volatile-random",
         VolatileTtl = "volatile-ttl",
+        /// Redis 8.6 and later: least recently modified (a read does not count).
+        AllkeysLrm = "allkeys-lrm",
+        /// Redis 8.6 and later: least recently modified, among keys with a TTL.
+        VolatileLrm = "volatile-lrm",
     }
 }
 

@@ -399,7 +399,8 @@ fn the_json_schema_accepts_the_demo_specs_and_rejects_type_and_enum_errors() {
         assert_eq!(ok, passes, "{doc}\n{text}");
     }
     // The schema's closed list of eviction policies is the servers' own
-    // (the maxmemory-policy enum of both engines' config.c).
+    // (the maxmemory-policy enum of the engines' config.c), plus Redis 8.6's
+    // two LRM policies (from its release notes: no 8.6 source in reach).
     let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&schema).unwrap()).unwrap();
     let mut listed: Vec<&str> = doc["$defs"]["MaxmemoryPolicy"]["enum"]
         .as_array()
@@ -410,13 +411,18 @@ fn the_json_schema_accepts_the_demo_specs_and_rejects_type_and_enum_errors() {
     listed.sort_unstable();
     use redis_gitops::spec::directives::{Kind, table};
     use redis_gitops::spec::model::Engine;
-    for engine in [Engine::Redis, Engine::Valkey] {
-        let Some(Kind::Enum { values, .. }) = table(engine).get("maxmemory-policy") else {
+    for (engine, version) in [
+        (Engine::Redis, (7, 0)),
+        (Engine::Redis, (8, 0)),
+        (Engine::Valkey, (9, 1)),
+    ] {
+        let Some(Kind::Enum { values, .. }) = table(engine, version).get("maxmemory-policy") else {
             panic!("{engine}: maxmemory-policy is not an enum in the table")
         };
         let mut values = values.clone();
+        values.extend(["allkeys-lrm", "volatile-lrm"]);
         values.sort_unstable();
-        assert_eq!(listed, values, "{engine}");
+        assert_eq!(listed, values, "{engine} {version:?}");
     }
 }
 

@@ -1,7 +1,7 @@
 //! The values a redis.conf directive accepts, as the server reads them from
 //! its config file.
 //!
-//! The tables (`redis-7.0.types`, `valkey-9.1.types`) are derived from the
+//! The tables (`redis-7.0.types`, `redis-8.0.types`, `valkey-9.1.types`) are derived from the
 //! engines' `src/config.c` by `scripts/config-table`; the rules below follow
 //! the parsers there (`yesnotoi`, `string2ll`, `memtoull`, the enum tables and
 //! the special setters for `save`, `client-output-buffer-limit`, ...). Where
@@ -16,6 +16,7 @@ use std::sync::OnceLock;
 use crate::spec::model::Engine;
 
 const REDIS_7_0: &str = include_str!("redis-7.0.types");
+const REDIS_8_0: &str = include_str!("redis-8.0.types");
 const VALKEY_9_1: &str = include_str!("valkey-9.1.types");
 
 /// What a directive's value may be.
@@ -51,14 +52,22 @@ pub enum Unit {
     Octal,
 }
 
-/// The value kinds `engine` knows; the newest known version's table.
-pub fn table(engine: Engine) -> &'static BTreeMap<&'static str, Kind> {
-    static REDIS: OnceLock<BTreeMap<&'static str, Kind>> = OnceLock::new();
+/// The value kinds `engine` at `version` knows: Redis 7.x from 7.0's
+/// table, Redis 8.x from 8.0's, every Valkey from 9.1's.
+pub fn table(engine: Engine, version: (u32, u32)) -> &'static BTreeMap<&'static str, Kind> {
+    static REDIS_7: OnceLock<BTreeMap<&'static str, Kind>> = OnceLock::new();
+    static REDIS_8: OnceLock<BTreeMap<&'static str, Kind>> = OnceLock::new();
     static VALKEY: OnceLock<BTreeMap<&'static str, Kind>> = OnceLock::new();
     match engine {
-        Engine::Redis => REDIS.get_or_init(|| parse(REDIS_7_0)),
+        Engine::Redis if version.0 >= 8 => REDIS_8.get_or_init(|| parse(REDIS_8_0)),
+        Engine::Redis => REDIS_7.get_or_init(|| parse(REDIS_7_0)),
         Engine::Valkey => VALKEY.get_or_init(|| parse(VALKEY_9_1)),
     }
+}
+
+/// The directive names of a table (every line's first word).
+pub fn table_names(engine: Engine, version: (u32, u32)) -> impl Iterator<Item = &'static str> {
+    table(engine, version).keys().copied()
 }
 
 fn parse(text: &'static str) -> BTreeMap<&'static str, Kind> {
@@ -108,8 +117,8 @@ fn parse(text: &'static str) -> BTreeMap<&'static str, Kind> {
 /// Why `value` is not a valid value of directive `name`: what is allowed.
 /// `None` when the server would accept it (or the table does not know
 /// `name`, e.g. a directive newer than the table).
-pub fn refuse(engine: Engine, name: &str, value: &str) -> Option<String> {
-    let kind = table(engine).get(name)?;
+pub fn refuse(engine: Engine, version: (u32, u32), name: &str, value: &str) -> Option<String> {
+    let kind = table(engine, version).get(name)?;
     match kind {
         Kind::Bool => (!matches!(value.to_ascii_lowercase().as_str(), "yes" | "no"))
             .then(|| "expected yes or no".to_owned()),
@@ -149,8 +158,8 @@ pub fn refuse(engine: Engine, name: &str, value: &str) -> Option<String> {
 /// The value as it is written after the directive's name in redis.conf:
 /// a text that is empty or holds spaces, quotes or backslashes is quoted the
 /// way the server's argument splitter (`sdssplitargs`) reads it back.
-pub fn conf_value(engine: Engine, name: &str, value: &str) -> String {
-    let single = matches!(table(engine).get(name), Some(Kind::Text) | None);
+pub fn conf_value(engine: Engine, version: (u32, u32), name: &str, value: &str) -> String {
+    let single = matches!(table(engine, version).get(name), Some(Kind::Text) | None);
     let plain = !value.is_empty()
         && !value
             .chars()
@@ -315,8 +324,16 @@ fn special(name: &str, value: &str) -> Option<String> {
 mod tests {
     use super::*;
 
+    /// The binaries' versions: the tables the servers tests prove.
+    fn version_of(engine: Engine) -> (u32, u32) {
+        match engine {
+            Engine::Redis => (7, 0),
+            Engine::Valkey => (9, 1),
+        }
+    }
+
     fn says(engine: Engine, name: &str, value: &str) -> String {
-        refuse(engine, name, value).unwrap_or_default()
+        refuse(engine, version_of(engine), name, value).unwrap_or_default()
     }
 
     #[test]
@@ -375,11 +392,12 @@ mod tests {
             ("shutdown-on-sigterm", "save now"),
             ("proc-title-template", "{title} {listen-addr}"),
         ] {
-            assert_eq!(refuse(r, name, value), None, "{name} {value}");
+            assert_eq!(refuse(r, (7, 0), name, value), None, "{name} {value}");
         }
         assert_eq!(
             refuse(
                 Engine::Valkey,
+                (9, 1),
                 "slot-migration-max-failover-repl-bytes",
                 "-1"
             ),
@@ -390,10 +408,16 @@ mod tests {
     #[test]
     fn text_is_quoted_as_the_server_splits_it() {
         let r = Engine::Redis;
-        assert_eq!(conf_value(r, "proc-title-template", "a b"), "\"a b\"");
-        assert_eq!(conf_value(r, "ignore-warnings", "x\"y\\"), "\"x\\\"y\\\\\"");
-        assert_eq!(conf_value(r, "save", ""), "\"\"");
-        assert_eq!(conf_value(r, "save", "900 1"), "900 1");
-        assert_eq!(conf_value(r, "syslog-ident", "redis"), "redis");
+        assert_eq!(
+            conf_value(r, (7, 0), "proc-title-template", "a b"),
+            "\"a b\""
+        );
+        assert_eq!(
+            conf_value(r, (7, 0), "ignore-warnings", "x\"y\\"),
+            "\"x\\\"y\\\\\""
+        );
+        assert_eq!(conf_value(r, (7, 0), "save", ""), "\"\"");
+        assert_eq!(conf_value(r, (7, 0), "save", "900 1"), "900 1");
+        assert_eq!(conf_value(r, (7, 0), "syslog-ident", "redis"), "redis");
     }
 }

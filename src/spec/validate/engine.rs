@@ -167,13 +167,20 @@ impl Cx<'_> {
                 }
             } else if v.value.0.contains(['\n', '\r']) {
                 self.err(v.span, "a directive's value cannot contain a line break");
-            } else if let Some(why) = directives::refuse(engine, &key, &v.value.0) {
+            } else if let Some(why) =
+                directives::refuse(engine, (version.major, version.minor), &key, &v.value.0)
+            {
                 self.err(
                     v.span,
                     format!("'{}' is not a valid value for {key}: {why}", v.value.0),
                 );
             } else {
-                let value = directives::conf_value(engine, &key, &v.value.0);
+                let value = directives::conf_value(
+                    engine,
+                    (version.major, version.minor),
+                    &key,
+                    &v.value.0,
+                );
                 out.insert(key, value);
             }
         }

@@ -136,10 +136,35 @@ impl Cx<'_> {
             Some(bytes)
         }
     }
-    pub(super) fn policy(&mut self, spec: &model::Spec) -> MaxmemoryPolicy {
-        spec.maxmemory_policy
-            .as_ref()
-            .map_or(MaxmemoryPolicy::Noeviction, |p| p.value)
+    pub(super) fn policy(
+        &mut self,
+        spec: &model::Spec,
+        engine: Engine,
+        version: Option<Version>,
+    ) -> MaxmemoryPolicy {
+        let Some(p) = &spec.maxmemory_policy else {
+            return MaxmemoryPolicy::Noeviction;
+        };
+        // The LRM policies came with Redis 8.6 (its release notes); Valkey
+        // has none.
+        let lrm = matches!(
+            p.value,
+            MaxmemoryPolicy::AllkeysLrm | MaxmemoryPolicy::VolatileLrm
+        );
+        let has_lrm = engine == Engine::Redis && version.is_none_or(|v| v.at_least(8, 6));
+        if lrm && !has_lrm {
+            self.err(
+                p.span,
+                format!("maxmemoryPolicy {} needs Redis 8.6 or later", p.value),
+            )
+            .help = Some(match engine {
+                Engine::Redis => {
+                    "set spec.version to 8.6.0 or later, or choose an LRU or LFU policy".into()
+                }
+                Engine::Valkey => "Valkey has no LRM policies: choose an LRU or LFU policy".into(),
+            });
+        }
+        p.value
     }
     pub(super) fn capacity(
         &mut self,

@@ -325,7 +325,7 @@ impl Cx<'_> {
         let resources = self.resources(&spec, spec_at);
         let limit = resources.as_ref().map(|r| r.limits.memory);
         let maxmemory_bytes = limit.and_then(|l| self.maxmemory(&spec, l));
-        let maxmemory_policy = self.policy(&spec);
+        let maxmemory_policy = self.policy(&spec, engine, version);
         let storage = self.storage(&spec);
         // Storage written but unreadable is reported where it is written:
         // persistence is judged as if it were there, so no echo follows.

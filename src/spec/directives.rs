@@ -98,26 +98,15 @@ pub fn newest(engine: Engine) -> (u32, u32) {
 
 /// Every directive `engine` at `version` accepts, in order.
 pub fn known(engine: Engine, version: (u32, u32)) -> Vec<&'static str> {
+    let later = REDIS_LATER
+        .iter()
+        .filter(|(_, maj, min)| version >= (*maj, *min))
+        .map(|(n, _, _)| *n);
     let mut out: Vec<&'static str> = match engine {
         // No Redis 8 binary to list them: the 8.0 table's names (every
         // directive and alias of its config.c).
-        Engine::Redis if version.0 >= 8 => table_names(engine, version)
-            .chain(
-                REDIS_LATER
-                    .iter()
-                    .filter(|(_, maj, min)| version >= (*maj, *min))
-                    .map(|(n, _, _)| *n),
-            )
-            .collect(),
-        Engine::Redis => REDIS_7_0
-            .lines()
-            .chain(
-                REDIS_LATER
-                    .iter()
-                    .filter(|(_, maj, min)| version >= (*maj, *min))
-                    .map(|(n, _, _)| *n),
-            )
-            .collect(),
+        Engine::Redis if version.0 >= 8 => table_names(engine, version).chain(later).collect(),
+        Engine::Redis => REDIS_7_0.lines().chain(later).collect(),
         Engine::Valkey => VALKEY_9_1.lines().collect(),
     };
     out.extend(FILE_ONLY);

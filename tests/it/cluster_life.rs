@@ -94,6 +94,35 @@ impl Rig {
         }
     }
 
+    /// Writes for 2 s (one writer per shard), then every pod stops
+    /// gracefully and comes back (new pods, new addresses); returns once
+    /// the cluster is healthy again, with the writers' reports.
+    fn writes_then_cold_start(&self, prefix: &str) -> Vec<Report> {
+        let writers = self.writers(prefix);
+        std::thread::sleep(Duration::from_secs(2));
+        let reports = stop_all(writers);
+        self.sim.stop_everything(true);
+        self.sim.resume_all();
+        for i in 0..SHARDS {
+            self.sim
+                .wait_rolled_out(&format!("{NAME}-shard-{i}"), Duration::from_secs(180));
+        }
+        eventually(LIMIT, "cluster healthy after a cold start", || {
+            cluster_healthy(&self.sim, NAME, SHARDS)
+        });
+        reports
+    }
+
+    /// The reconcile Job, run again, verifies ownership against the
+    /// committed map and changes nothing.
+    fn reconcile_changes_nothing(&self) {
+        let again = self
+            .sim
+            .run_job(&jobs_name(&deployment(self.ws.path(), NAME)), LIMIT);
+        assert!(again.succeeded, "{}", again.logs);
+        assert!(again.logs.contains("nothing to change"), "{}", again.logs);
+    }
+
     fn rebuild(&self, engine: &str, extra: &str) {
         let text = spec(
             NAME,
@@ -206,25 +235,9 @@ sim_test! {
 
 fn cold_start_keeps_slots_and_keys(engine: &str) {
     let rig = Rig::up(engine);
-    let writers = rig.writers("cold");
-    std::thread::sleep(Duration::from_secs(2));
-    let reports = stop_all(writers);
-    rig.sim.stop_everything(true);
-    rig.sim.resume_all();
-    for i in 0..SHARDS {
-        rig.sim
-            .wait_rolled_out(&format!("{NAME}-shard-{i}"), Duration::from_secs(180));
-    }
-    eventually(LIMIT, "cluster healthy after a cold start", || {
-        cluster_healthy(&rig.sim, NAME, SHARDS)
-    });
+    let reports = rig.writes_then_cold_start("cold");
     rig.assert_kept(&format!("cold start ({engine})"), &reports);
-    let again = rig
-        .sim
-        .run_job(&jobs_name(&deployment(rig.ws.path(), NAME)), LIMIT);
-    assert!(again.succeeded, "{}", again.logs);
-    // The reconcile Job verifies ownership against the committed map.
-    assert!(again.logs.contains("nothing to change"), "{}", again.logs);
+    rig.reconcile_changes_nothing();
 }
 
 sim_test! {
@@ -263,29 +276,14 @@ fn ipv6_only_pods(engine: &str) {
         let addr = line.split(' ').nth(1).unwrap();
         assert!(addr.starts_with("fd88::"), "{nodes}");
     }
-    let writers = rig.writers("v6");
-    std::thread::sleep(Duration::from_secs(2));
-    let reports = stop_all(writers);
-    rig.sim.stop_everything(true);
-    rig.sim.resume_all();
-    for i in 0..SHARDS {
-        rig.sim
-            .wait_rolled_out(&format!("{NAME}-shard-{i}"), Duration::from_secs(180));
-    }
-    eventually(LIMIT, "cluster healthy after a cold start on IPv6", || {
-        cluster_healthy(&rig.sim, NAME, SHARDS)
-    });
+    let reports = rig.writes_then_cold_start("v6");
     let after = identity(&rig.sim);
     for ((p, (id0, ip0)), (id1, ip1)) in pods.iter().zip(&before).zip(&after) {
         assert_eq!(id0, id1, "{p} changed its node ID");
         assert_ne!(ip0, ip1, "{p} kept its address");
     }
     rig.assert_kept(&format!("IPv6 cold start ({engine})"), &reports);
-    let again = rig
-        .sim
-        .run_job(&jobs_name(&deployment(rig.ws.path(), NAME)), LIMIT);
-    assert!(again.succeeded, "{}", again.logs);
-    assert!(again.logs.contains("nothing to change"), "{}", again.logs);
+    rig.reconcile_changes_nothing();
 }
 
 sim_test! {

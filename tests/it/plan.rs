@@ -50,13 +50,7 @@ fn grow_drain_and_remove_shards_the_safe_way_and_build_commits_the_planned_map()
     insta::assert_snapshot!("plan_grow_text", text);
     let json: serde_json::Value =
         serde_json::from_str(&plan(ws.path(), &["--format", "json"], 0)).unwrap();
-    let planned = json["deployments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["deployment"] == "payments/orders")
-        .unwrap()
-        .clone();
+    let planned = orders_in(&json);
     assert_eq!(planned["movedSlots"], 6553);
     assert_eq!(planned["before"]["shards"], 3);
     assert_eq!(planned["after"]["shards"], 5);
@@ -668,6 +662,17 @@ fn plan_from_git_compares_with_a_committed_revision() {
     );
 }
 
+/// payments/orders in `plan --format json`.
+fn orders_in(plan: &serde_json::Value) -> serde_json::Value {
+    plan["deployments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["deployment"] == "payments/orders")
+        .unwrap()
+        .clone()
+}
+
 /// One spec edit of the property test below.
 #[derive(Debug, Clone)]
 struct Edit {
@@ -761,13 +766,7 @@ fn replay(edits: &[Edit]) -> Result<(), proptest::test_runner::TestCaseError> {
             .output()
             .unwrap();
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        let d = v["deployments"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|d| d["deployment"] == "payments/orders")
-            .unwrap()
-            .clone();
+        let d = orders_in(&v);
         // Slots a commit between gave away from shards removed since
         // cannot move in one sync from `rev`: their StatefulSets go
         // first. Plan blocks that jump and moves nothing of theirs.

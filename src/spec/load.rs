@@ -309,6 +309,8 @@ fn parse_error(file: FileId, text: &str, err: &serde_saphyr::Error) -> Diagnosti
             let mut d = Diagnostic::error(span, format!("unknown field '{field}'"));
             if let Some(best) = did_you_mean(field, expected.iter().copied()) {
                 d.message.push_str(&format!("; did you mean '{best}'?"));
+            } else if let Some(place) = elsewhere(field, expected) {
+                d.message.push_str(&format!("; it goes in {place}"));
             } else if !expected.is_empty() {
                 d = d.with_help(format!("expected one of: {}", expected.join(", ")));
             }
@@ -328,6 +330,24 @@ fn parse_error(file: FileId, text: &str, err: &serde_saphyr::Error) -> Diagnosti
             in_user_words(&first_line(&other.to_string()), scalar_at(text, span.start)),
         ),
     }
+}
+
+/// Where a field that Kubernetes puts in a pod spec or object metadata goes
+/// in a spec, when it is written directly under `spec:`.
+fn elsewhere(field: &str, expected: &[&str]) -> Option<&'static str> {
+    if !expected.contains(&"scheduling") {
+        return None;
+    }
+    Some(match field {
+        "affinity" => "scheduling.affinity",
+        "topologySpreadConstraints" => "scheduling.topologySpreadConstraints",
+        "nodeSelector" => "scheduling.nodeSelector",
+        "tolerations" => "scheduling.tolerations",
+        "priorityClassName" => "scheduling.priorityClassName",
+        "labels" => "metadata.labels (every object) or spec.podLabels (the pods)",
+        "annotations" => "spec.podAnnotations (the pods) or spec.serviceAnnotations (the Services)",
+        _ => return None,
+    })
 }
 
 /// The scalar that starts at `offset`, as written (up to the end of the
@@ -380,6 +400,7 @@ fn in_user_words(message: &str, scalar: &str) -> String {
         "expected sequence start" => {
             format!("expected a list (`[a, b]` or one `- item` per line){got}")
         }
+        "expected string scalar" => format!("expected a string{got}"),
         other => other.to_owned(),
     }
 }

@@ -193,51 +193,69 @@ impl<V: JsonSchema> JsonSchema for SMap<V> {
     }
 }
 
-/// A scalar read as text: `20`, `"20"`, `yes` and `true` are all accepted
-/// where Redis or Kubernetes expects a string (`true` becomes `yes`).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Default)]
-pub struct ScalarString(pub String);
+/// Declares a scalar read as text (a string, number or boolean), with the
+/// spelling a boolean takes in that text.
+macro_rules! scalar_text {
+    ($(#[$meta:meta])* $name:ident, $yes:literal, $no:literal) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Default)]
+        pub struct $name(pub String);
 
-impl Merge for ScalarString {}
+        impl Merge for $name {}
 
-impl<'de> Deserialize<'de> for ScalarString {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = ScalarString;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string or number")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<ScalarString, E> {
-                Ok(ScalarString(v.to_owned()))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<ScalarString, E> {
-                Ok(ScalarString(v.to_string()))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<ScalarString, E> {
-                Ok(ScalarString(v.to_string()))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<ScalarString, E> {
-                Ok(ScalarString(v.to_string()))
-            }
-            fn visit_bool<E: de::Error>(self, v: bool) -> Result<ScalarString, E> {
-                Ok(ScalarString(if v { "yes" } else { "no" }.to_owned()))
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl Visitor<'_> for V {
+                    type Value = $name;
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str("a string or number")
+                    }
+                    fn visit_str<E: de::Error>(self, v: &str) -> Result<$name, E> {
+                        Ok($name(v.to_owned()))
+                    }
+                    fn visit_i64<E: de::Error>(self, v: i64) -> Result<$name, E> {
+                        Ok($name(v.to_string()))
+                    }
+                    fn visit_u64<E: de::Error>(self, v: u64) -> Result<$name, E> {
+                        Ok($name(v.to_string()))
+                    }
+                    fn visit_f64<E: de::Error>(self, v: f64) -> Result<$name, E> {
+                        Ok($name(v.to_string()))
+                    }
+                    fn visit_bool<E: de::Error>(self, v: bool) -> Result<$name, E> {
+                        Ok($name(if v { $yes } else { $no }.to_owned()))
+                    }
+                }
+                d.deserialize_any(V)
             }
         }
-        d.deserialize_any(V)
-    }
+
+        impl JsonSchema for $name {
+            fn schema_name() -> Cow<'static, str> {
+                stringify!($name).into()
+            }
+            fn inline_schema() -> bool {
+                true
+            }
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                json_schema!({ "type": ["string", "number", "boolean"] })
+            }
+        }
+    };
 }
 
-impl JsonSchema for ScalarString {
-    fn schema_name() -> Cow<'static, str> {
-        "ScalarString".into()
-    }
-    fn inline_schema() -> bool {
-        true
-    }
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({ "type": ["string", "number", "boolean"] })
-    }
+scalar_text! {
+    /// A scalar read as redis.conf text: `20`, `"20"`, `yes` and `true` are
+    /// all accepted (`true` becomes `yes`, as Redis spells it).
+    ScalarString, "yes", "no"
+}
+
+scalar_text! {
+    /// A scalar read as Kubernetes text (a label or annotation value): a
+    /// number as written, `true` as `true` (YAML's own spelling; Kubernetes
+    /// itself wants the string, so `"true"` is the same).
+    KubeText, "true", "false"
 }
 
 /// One YAML document of a spec file (or, partially, of a `_defaults.yaml`).
@@ -295,7 +313,7 @@ spec_object! {
         /// Namespace of every generated object (here or in `_defaults.yaml`).
         namespace: String,
         /// Labels added to every generated object.
-        labels: SMap<ScalarString>,
+        labels: SMap<KubeText>,
     }
 }
 
@@ -335,7 +353,8 @@ spec_enum! {
 
 spec_enum! {
     /// What Redis evicts when maxmemory is reached (the `maxmemory-policy`
-    /// values of redis.conf).
+    /// values of redis.conf); allkeys-lrm and volatile-lrm (least recently
+    /// modified: a read does not count) need Redis 8.6 or later.
     pub enum MaxmemoryPolicy {
         Noeviction = "noeviction",
         AllkeysLru = "allkeys-lru",
@@ -345,9 +364,7 @@ spec_enum! {
         VolatileLfu = "volatile-lfu",
         VolatileRandom = "volatile-random",
         VolatileTtl = "volatile-ttl",
-        /// Redis 8.6 and later: least recently modified (a read does not count).
         AllkeysLrm = "allkeys-lrm",
-        /// Redis 8.6 and later: least recently modified, among keys with a TTL.
         VolatileLrm = "volatile-lrm",
     }
 }
@@ -438,10 +455,10 @@ spec_object! {
         image_pull_secrets: Vec<S<String>>,
         /// Annotations of the Redis and Sentinel pods (agents, meshes); a
         /// change rolls the pods.
-        pod_annotations: SMap<ScalarString>,
+        pod_annotations: SMap<KubeText>,
         /// Labels of the Redis and Sentinel pods; the selector keys are
         /// reserved. A change rolls the pods.
-        pod_labels: SMap<ScalarString>,
+        pod_labels: SMap<KubeText>,
         /// Annotations of the Services, by kind (external-dns, cloud load
         /// balancer settings).
         service_annotations: ServiceAnnotations,
@@ -452,9 +469,9 @@ spec_object! {
     /// Annotations of each kind of Service.
     pub struct ServiceAnnotations {
         /// The client Service (`<name>`).
-        client: SMap<ScalarString>,
+        client: SMap<KubeText>,
         /// The headless Service (`<name>-headless`) the pods' DNS names live under.
-        headless: SMap<ScalarString>,
+        headless: SMap<KubeText>,
     }
 }
 
@@ -472,7 +489,7 @@ spec_object! {
         s3: S3,
         /// Annotations of the backup job's own ServiceAccount, for cloud
         /// credentials without a Secret (IRSA: eks.amazonaws.com/role-arn).
-        service_account_annotations: SMap<ScalarString>,
+        service_account_annotations: SMap<KubeText>,
         /// The uploader's image (default rclone/rclone, pinned tag).
         image: String,
     }
@@ -689,7 +706,7 @@ spec_object! {
         image: String,
         /// Labels on the ServiceMonitor and PrometheusRule, for a Prometheus
         /// that selects them (kube-prometheus-stack: `release: <its release name>`).
-        service_monitor_labels: SMap<ScalarString>,
+        service_monitor_labels: SMap<KubeText>,
     }
 }
 
@@ -722,7 +739,7 @@ pub struct Peer {
 pub struct LabelSelector {
     /// Labels every selected object has.
     #[serde(default)]
-    pub match_labels: Option<S<SMap<ScalarString>>>,
+    pub match_labels: Option<S<SMap<KubeText>>>,
 }
 
 /// An IP block.
@@ -740,7 +757,7 @@ spec_object! {
     /// Pod placement.
     pub struct Scheduling {
         /// Node labels the pods require.
-        node_selector: SMap<ScalarString>,
+        node_selector: SMap<KubeText>,
         /// Taints the pods tolerate.
         tolerations: Vec<Toleration>,
         /// PriorityClass of the pods (and of the reconcile Job).

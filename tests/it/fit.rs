@@ -145,7 +145,12 @@ fn a_specs_own_pull_secrets_and_pod_labels_win() {
     let text = fs::read_to_string(&sessions).unwrap();
     let text = text.replace(
         "  podLabels: {cost-center: cc-4711}\n",
-        "  podLabels: {cost-center: cc-4711, tier: cache}\n  imagePullSecrets: [eu-mirror, docker-hub]\n",
+        "  podLabels: {cost-center: cc-4711, tier: cache, canary: true}\n  \
+         imagePullSecrets: [eu-mirror, docker-hub]\n",
+    );
+    let text = text.replace(
+        "client: {service.kubernetes.io/topology-mode: Auto}",
+        "client: {prometheus.io/scrape: true, prometheus.io/port: 9121}",
     );
     fs::write(&sessions, text).unwrap();
     let orders = ws.path().join("specs/payments/orders.yaml");
@@ -169,6 +174,19 @@ fn a_specs_own_pull_secrets_and_pod_labels_win() {
         "cache"
     );
     assert_eq!(set["metadata"]["labels"]["tier"], "critical");
+    // Kubernetes text keeps YAML's spelling: `true` is "true" (redis.conf's
+    // `yes` is for config only), a number is its digits.
+    assert_eq!(
+        set["spec"]["template"]["metadata"]["labels"]["canary"],
+        "true"
+    );
+    let client = yaml(
+        &ws.path()
+            .join("output/payments/sessions/service-sessions.yaml"),
+    );
+    let a = &client["metadata"]["annotations"];
+    assert_eq!(a["prometheus.io/scrape"], "true");
+    assert_eq!(a["prometheus.io/port"], "9121");
     let shard = yaml(
         &ws.path()
             .join("output/payments/orders/statefulset-orders-shard-0.yaml"),

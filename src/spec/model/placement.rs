@@ -53,7 +53,7 @@ spec_object! {
         /// In, NotIn, Exists, DoesNotExist (and Gt, Lt on nodes).
         operator: String,
         /// Values for In and NotIn (one integer for Gt and Lt).
-        values: Vec<S<ScalarString>>,
+        values: Vec<S<KubeText>>,
     }
 }
 
@@ -109,7 +109,7 @@ spec_object! {
     /// A label selector: matchLabels and matchExpressions, both required.
     pub struct LabelSelectorFull {
         /// Labels with these values.
-        match_labels: SMap<ScalarString>,
+        match_labels: SMap<KubeText>,
         /// Requirements (In, NotIn, Exists, DoesNotExist).
         match_expressions: Vec<S<Requirement>>,
     }

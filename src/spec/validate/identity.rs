@@ -40,7 +40,7 @@ impl Cx<'_> {
     }
     pub(super) fn labels(
         &mut self,
-        labels: Option<&S<SMap<ScalarString>>>,
+        labels: Option<&S<SMap<KubeText>>>,
     ) -> Option<BTreeMap<String, String>> {
         let mut out = BTreeMap::new();
         let mut ok = true;
@@ -74,7 +74,7 @@ impl Cx<'_> {
     /// compiler's own (a pod's configuration checksum).
     pub(super) fn annotations(
         &mut self,
-        map: Option<&S<SMap<ScalarString>>>,
+        map: Option<&S<SMap<KubeText>>>,
     ) -> BTreeMap<String, String> {
         let mut out = BTreeMap::new();
         let mut size = 0;

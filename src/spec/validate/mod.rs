@@ -9,7 +9,9 @@ use std::path::PathBuf;
 
 use super::directives;
 use super::load::LoadedSpec;
-use super::model::{self, Engine, MaxmemoryPolicy, Mode, Persistence, S, SMap, ScalarString};
+use super::model::{
+    self, Engine, KubeText, MaxmemoryPolicy, Mode, Persistence, S, SMap, ScalarString,
+};
 use super::quantity::Quantity;
 use crate::diag::Diagnostic;
 use crate::names::label;

@@ -50,6 +50,31 @@ pub fn blank_node(text: &mut String, offset: usize, at: At) -> bool {
         .find(|&&b| b != b' ')
         .copied();
     let in_flow = matches!(before, Some(b'{' | b'[' | b','));
+    // A wrong item of a flow sequence (`[{name: x}]` where names go): the
+    // item goes with its comma, so the list reads as if it were not there
+    // (a null item would be wrong again, at the same place).
+    if at == At::Value && matches!(before, Some(b'[' | b',')) {
+        let end = match bytes[offset] {
+            b'{' | b'[' => flow_end(bytes, offset),
+            b'"' | b'\'' => quoted_end(bytes, offset),
+            _ => plain_end(bytes, offset, true),
+        };
+        if end <= offset {
+            return false;
+        }
+        let after = end + bytes[end..].iter().take_while(|&&b| b == b' ').count();
+        return if bytes.get(after) == Some(&b',') {
+            replace(text, offset, after + 1, false)
+        } else if before == Some(b',') {
+            let comma = bytes[..offset]
+                .iter()
+                .rposition(|&b| b == b',')
+                .unwrap_or(offset);
+            replace(text, comma, end, false)
+        } else {
+            replace(text, offset, end, false)
+        };
+    }
     let end = match (at, bytes[offset]) {
         (_, b'{' | b'[') => flow_end(bytes, offset),
         (At::Key, _) if in_flow => entry_end_in_flow(bytes, offset),
@@ -306,6 +331,15 @@ mod tests {
                 At::Key,
                 "m: {a: 1,              c: 3}\n",
             ),
+            // Wrong items of a flow sequence go with their comma.
+            ("l: [{name: m}]\n", "{name", At::Value, "l: [         ]\n"),
+            (
+                "l: [a, {b: 1}, c]\n",
+                "{b",
+                At::Value,
+                "l: [a,         c]\n",
+            ),
+            ("l: [a, {b: 1}]\n", "{b", At::Value, "l: [a        ]\n"),
         ] {
             assert_eq!(
                 blanked(text, at_text, at),
